@@ -1,0 +1,56 @@
+"""HTTP API: routing previews for support staff and the boundaries for the dashboard map."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aduan_shared.events import AreaRef, Latitude, Longitude
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from aduan_geo_router.adapters.boundaries import BoundaryIndex
+from aduan_geo_router.domain import decide_route
+
+
+class RoutePreview(BaseModel):
+    category: str
+    kelurahan: AreaRef | None
+    kecamatan: AreaRef | None
+    kota: AreaRef | None
+    unit_id: str | None
+    unit_name: str | None
+    method: str
+    distance_m: float | None
+    needs_coordination: bool
+    reason: str | None
+
+
+def create_api(boundaries: BoundaryIndex) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["routing"])
+
+    @router.get("/route", response_model=RoutePreview, summary="Routing decision for a point")
+    async def route(
+        lat: Annotated[Latitude, Query()],
+        lon: Annotated[Longitude, Query()],
+        category: str | None = None,
+    ) -> RoutePreview:
+        decision = decide_route(boundaries.locate(lat, lon), category)
+        kel = decision.placement.kelurahan
+        return RoutePreview(
+            category=decision.category,
+            kelurahan=AreaRef(kode=kel.kode, name=kel.name) if kel else None,
+            kecamatan=AreaRef(kode=kel.kecamatan_kode, name=kel.kecamatan) if kel else None,
+            kota=AreaRef(kode=kel.kota_kode, name=kel.kota) if kel else None,
+            unit_id=decision.unit_id,
+            unit_name=decision.unit_name,
+            method=decision.placement.method,
+            distance_m=decision.placement.distance_m,
+            needs_coordination=decision.needs_coordination,
+            reason=decision.reason,
+        )
+
+    @router.get("/areas/kelurahan", summary="GeoJSON of the loaded kelurahan boundaries")
+    async def kelurahan(request: Request) -> Any:
+        return request.app.state.boundaries_geojson
+
+    return router

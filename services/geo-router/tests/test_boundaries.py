@@ -1,0 +1,70 @@
+"""Point-in-polygon on the generated sample city and on Jakarta's 267 real kelurahan."""
+
+import csv
+from pathlib import Path
+
+import pytest
+from aduan_geo_router.adapters.boundaries import BoundaryError, BoundaryIndex
+from aduan_shared.city import ensure_sample_city
+
+JAKARTA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "jakarta"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> BoundaryIndex:
+    return BoundaryIndex.load(ensure_sample_city(tmp_path_factory.mktemp("city")))
+
+
+@pytest.fixture(scope="module")
+def jakarta() -> BoundaryIndex:
+    assert (JAKARTA / "kelurahan.geojson").is_file(), f"Jakarta boundaries missing at {JAKARTA}"
+    return BoundaryIndex.load(JAKARTA)
+
+
+def test_point_inside_a_sample_kelurahan(sample: BoundaryIndex) -> None:
+    placement = sample.locate(-6.495, 106.805)
+    assert placement.kelurahan is not None
+    assert placement.kelurahan.kode == "99.71.01.1001"
+    assert placement.method == "polygon"
+    assert placement.kelurahan.unit_id == "kelurahan:99.71.01.1001"
+    assert placement.kelurahan.kecamatan_kode == "99.71.01"
+
+
+def test_shared_border_goes_to_the_smallest_code(sample: BoundaryIndex) -> None:
+    placement = sample.locate(-6.495, 106.81)  # the border of 1001 and 1002
+    assert placement.kelurahan is not None
+    assert placement.kelurahan.kode == "99.71.01.1001"
+
+
+def test_just_outside_snaps_to_nearest(sample: BoundaryIndex) -> None:
+    placement = sample.locate(-6.5009, 106.805)  # ~100 m south of the city
+    assert placement.method == "snapped"
+    assert placement.kelurahan is not None and placement.kelurahan.kode == "99.71.01.1001"
+    assert placement.distance_m is not None and 80 < placement.distance_m < 120
+
+
+def test_far_outside_is_outside_area(sample: BoundaryIndex) -> None:
+    placement = sample.locate(-6.52, 106.805)  # ~2 km south
+    assert placement.kelurahan is None
+    assert placement.reason == "outside_area"
+
+
+def test_every_jakarta_kelurahan_point_routes_to_itself(jakarta: BoundaryIndex) -> None:
+    with (JAKARTA / "kelurahan_codes.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 267
+    wrong = []
+    for row in rows:
+        placement = jakarta.locate(float(row["lat"]), float(row["lon"]))
+        if placement.kelurahan is None or placement.kelurahan.kode != row["kode"]:
+            wrong.append(row["kode"])
+    assert wrong == []
+
+
+def test_missing_columns_are_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "kelurahan.geojson").write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":1},'
+        '"geometry":{"type":"Point","coordinates":[106.8,-6.2]}}]}'
+    )
+    with pytest.raises(BoundaryError, match="missing columns"):
+        BoundaryIndex.load(tmp_path)

@@ -1,0 +1,131 @@
+"""Intake's API assembled as in production, with in-memory stores and an in-memory broker."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from aduan_intake.api import IntakeDeps, create_api
+from aduan_intake.channels import DEFAULT_CHANNELS
+from aduan_shared.auth import JwtVerifier
+from aduan_shared.events import REPORT_RECEIVED, Event, ReportReceived
+from aduan_shared.kafka import EventPublisher, Publisher, PublishFailed, create_broker
+from aduan_shared.metrics import ServiceMetrics
+from aduan_shared.mongo import create_mongo_client
+from aduan_shared.service import ServiceParts, build_app
+from aduan_shared.settings import AduanSettings, AuthSettings, KafkaSettings, MongoSettings
+from aduan_shared.vault import generate_keypair
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from pydantic import SecretStr
+
+JAKI_KEY = "jaki-test-key"
+JWT_SECRET = "intake-test-secret-of-32-bytes-or-more"
+VAULT_PRIVATE, VAULT_PUBLIC = generate_keypair()
+
+
+class MemoryReports:
+    def __init__(self) -> None:
+        self.docs: dict[str, ReportReceived] = {}
+
+    async def accept(self, event: ReportReceived) -> tuple[ReportReceived, bool]:
+        key = str(event.report_id)
+        if key in self.docs:
+            return self.docs[key], False
+        self.docs[key] = event
+        return event, True
+
+    async def forget(self, event: ReportReceived) -> None:
+        self.docs.pop(str(event.report_id), None)
+
+
+class MemoryVault:
+    def __init__(self) -> None:
+        self.sealed: dict[str, str] = {}
+
+    async def put(self, reporter_ref: str, sealed: str, channel: str) -> None:
+        self.sealed.setdefault(reporter_ref, sealed)
+
+    async def forget(self, reporter_ref: str) -> None:
+        self.sealed.pop(reporter_ref, None)
+
+
+class BrokerDown:
+    async def publish(self, event: Event) -> None:
+        raise PublishFailed("the message broker did not acknowledge")
+
+
+class Settings(AduanSettings, KafkaSettings, MongoSettings, AuthSettings):
+    pass
+
+
+@dataclass
+class Intake:
+    client: httpx.AsyncClient
+    reports: MemoryReports
+    vault: MemoryVault
+    published: list[ReportReceived] = field(default_factory=list)
+    jaki_headers: dict[str, str] = field(default_factory=lambda: {"X-Api-Key": JAKI_KEY})
+    jwt_secret: str = JWT_SECRET
+    vault_private_key: str = VAULT_PRIVATE
+
+
+def assemble(
+    publisher_factory: object = None,
+) -> tuple[KafkaBroker, MemoryReports, MemoryVault, object]:
+    settings = Settings(auth_jwt_secret=SecretStr(JWT_SECRET))
+    metrics = ServiceMetrics("intake")
+    broker = create_broker(settings, "intake", metrics)
+    reports, vault = MemoryReports(), MemoryVault()
+    publisher: Publisher = (
+        EventPublisher(broker, [ReportReceived], metrics)
+        if publisher_factory is None
+        else BrokerDown()
+    )
+    deps = IntakeDeps(
+        channels=DEFAULT_CHANNELS,
+        api_keys={"jaki": JAKI_KEY},
+        vault_public_key=VAULT_PUBLIC,
+        tracking_prefix="JKT",
+        reports=reports,
+        vault=vault,
+        publisher=publisher,
+        metrics=metrics,
+    )
+    app = build_app(
+        ServiceParts(
+            name="intake",
+            title="t",
+            description="d",
+            settings=settings,
+            metrics=metrics,
+            broker=broker,
+            mongo=create_mongo_client(settings, "t"),
+            routers=[create_api(deps)],
+        )
+    )
+    app.state.auth = JwtVerifier(settings)
+    return broker, reports, vault, app
+
+
+@pytest.fixture
+async def intake() -> AsyncIterator[Intake]:
+    broker, reports, vault, app = assemble()
+    published: list[ReportReceived] = []
+
+    @broker.subscriber(REPORT_RECEIVED, group_id="test")
+    async def collect(event: ReportReceived) -> None:
+        published.append(event)
+
+    async with TestKafkaBroker(broker):
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield Intake(client, reports, vault, published)
+
+
+@pytest.fixture
+async def intake_broker_down() -> AsyncIterator[Intake]:
+    broker, reports, vault, app = assemble(publisher_factory=BrokerDown)
+    async with TestKafkaBroker(broker):
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            yield Intake(client, reports, vault)

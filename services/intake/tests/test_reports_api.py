@@ -1,0 +1,121 @@
+"""POST /v1/reports: 202 once published, idempotent per channel message, clear errors."""
+
+from typing import Any
+
+from aduan_shared.auth import issue_dev_token
+from aduan_shared.vault import unseal
+
+REPORT = {
+    "channel": "jaki",
+    "external_id": "jaki-0001",
+    "category": "Jalan",
+    "description": "  Jalan bolong   di depan SDN 01 😡 ",
+    "location": {"lat": -6.2424, "lon": 106.8253},
+    "reporter": {"name": "Budi", "phone": "+6281298765432", "email": "budi@example.id"},
+}
+
+
+async def test_jaki_report_is_accepted_and_published(intake: Any) -> None:
+    r = await intake.client.post("/v1/reports", json=REPORT, headers=intake.jaki_headers)
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert body["status"] == "received"
+    assert body["tracking_code"].startswith("JKT-")
+    [event] = intake.published
+    assert str(event.report_id) == body["report_id"]
+    assert event.description == "Jalan bolong di depan SDN 01 😡"
+    assert event.location is not None and event.location.source == "gps"
+    assert event.visibility == "private"
+
+
+async def test_reporter_contact_is_sealed_never_in_the_event(intake: Any) -> None:
+    await intake.client.post("/v1/reports", json=REPORT, headers=intake.jaki_headers)
+    [event] = intake.published
+    wire = event.model_dump_json()
+    for secret in ("Budi", "6281298765432", "budi@example.id"):
+        assert secret not in wire
+    assert event.reporter_ref is not None
+    sealed = intake.vault.sealed[event.reporter_ref]
+    assert unseal(intake.vault_private_key, sealed)["phone"] == "+6281298765432"
+
+
+async def test_same_external_id_gives_same_report(intake: Any) -> None:
+    first = (
+        await intake.client.post("/v1/reports", json=REPORT, headers=intake.jaki_headers)
+    ).json()
+    again = (
+        await intake.client.post("/v1/reports", json=REPORT, headers=intake.jaki_headers)
+    ).json()
+    assert first == again
+    assert len(intake.reports.docs) == 1
+    assert intake.published[0] == intake.published[1]  # the stored event, republished
+
+
+async def test_missing_or_wrong_api_key_is_401(intake: Any) -> None:
+    r = await intake.client.post("/v1/reports", json=REPORT)
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    r = await intake.client.post("/v1/reports", json=REPORT, headers={"X-Api-Key": "nope"})
+    assert r.status_code == 401
+    assert intake.published == []
+
+
+async def test_walk_in_needs_an_intake_officer(intake: Any) -> None:
+    walk_in = REPORT | {"channel": "kelurahan", "external_id": "desk-1"}
+    assert (await intake.client.post("/v1/reports", json=walk_in)).status_code == 401
+    officer = issue_dev_token(intake.jwt_secret, sub="o1", roles=["unit_officer"])
+    r = await intake.client.post(
+        "/v1/reports", json=walk_in, headers={"Authorization": f"Bearer {officer}"}
+    )
+    assert r.status_code == 403
+    clerk = issue_dev_token(intake.jwt_secret, sub="o2", roles=["intake_officer"])
+    r = await intake.client.post(
+        "/v1/reports", json=walk_in, headers={"Authorization": f"Bearer {clerk}"}
+    )
+    assert r.status_code == 202
+    assert intake.published[0].location is not None
+    assert intake.published[0].location.source == "map"
+
+
+async def test_bad_coordinates_are_422_and_nothing_is_stored(intake: Any) -> None:
+    for lat in (95.0, "abc", None):
+        bad = REPORT | {"location": {"lat": lat, "lon": 106.8}}
+        r = await intake.client.post("/v1/reports", json=bad, headers=intake.jaki_headers)
+        assert r.status_code == 422, lat
+        assert "location" in r.json()["detail"]
+    nan = '{"channel":"jaki","description":"x","location":{"lat":NaN,"lon":106.8}}'
+    r = await intake.client.post(
+        "/v1/reports",
+        content=nan,
+        headers=intake.jaki_headers | {"Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert intake.reports.docs == {} and intake.published == []
+
+
+async def test_unknown_channel_and_native_channels_are_422(intake: Any) -> None:
+    r = await intake.client.post(
+        "/v1/reports", json=REPORT | {"channel": "fax"}, headers=intake.jaki_headers
+    )
+    assert r.status_code == 422 and "fax" in r.json()["detail"]
+    r = await intake.client.post("/v1/reports", json=REPORT | {"channel": "twitter"})
+    assert r.status_code == 422 and "/v1/channels/twitter/messages" in r.json()["detail"]
+
+
+async def test_broker_down_is_503_with_retry_after_and_nothing_left(
+    intake_broker_down: Any,
+) -> None:
+    r = await intake_broker_down.client.post(
+        "/v1/reports", json=REPORT, headers={"X-Api-Key": "jaki-test-key"}
+    )
+    assert r.status_code == 503
+    assert r.headers["retry-after"].isdigit()
+    assert r.headers["content-type"] == "application/problem+json"
+    assert intake_broker_down.reports.docs == {}
+    assert intake_broker_down.vault.sealed == {}
+
+
+async def test_channel_registry_lists_the_13_channels(intake: Any) -> None:
+    channels = (await intake.client.get("/v1/channels")).json()
+    assert len(channels) == 13
+    assert {"jaki", "lapor", "balai_warga", "sms_whatsapp"} <= {c["id"] for c in channels}

@@ -1,0 +1,278 @@
+"""Every Kafka topic name and event model of CONTRACTS.md: the one place they are defined."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+# --- topics -------------------------------------------------------------------------------------
+
+REPORT_RECEIVED = "aduan.report.received.v1"
+REPORT_ROUTED = "aduan.report.routed.v1"
+REPORT_STATUS_CHANGED = "aduan.report.status-changed.v1"
+SLA_WARNING = "aduan.sla.warning.v1"
+SLA_BREACHED = "aduan.sla.breached.v1"
+NOTIFICATION_SENT = "aduan.notification.sent.v1"
+
+ALL_TOPICS: tuple[str, ...] = (
+    REPORT_RECEIVED,
+    REPORT_ROUTED,
+    REPORT_STATUS_CHANGED,
+    SLA_WARNING,
+    SLA_BREACHED,
+    NOTIFICATION_SENT,
+)
+
+
+def dlq_topic(topic: str) -> str:
+    """Return the dead-letter topic of `topic` (CONTRACTS.md: `<topic>.dlq`)."""
+    return f"{topic}.dlq"
+
+
+ALL_DLQ_TOPICS: tuple[str, ...] = tuple(dlq_topic(t) for t in ALL_TOPICS)
+
+# --- deterministic ids --------------------------------------------------------------------------
+
+#: Namespace of every Aduan-derived UUID (uuid5); never change it, ids in stored data depend on it.
+ADUAN_NAMESPACE = uuid.UUID("8f0f5a2e-6a1c-5b8e-9a57-3c1d2a7e4b10")
+
+
+def derive_id(*parts: object) -> uuid.UUID:
+    """Return a UUID that is a pure function of `parts` (uuid5 in the Aduan namespace)."""
+    return uuid.uuid5(ADUAN_NAMESPACE, ":".join(str(p) for p in parts))
+
+
+def derived_event_id(source_event_id: uuid.UUID, what: str) -> uuid.UUID:
+    """Id of the event derived from `source_event_id`, so a republish is an exact duplicate."""
+    return derive_id(source_event_id, what)
+
+
+def report_id_for(channel: str, external_id: str) -> uuid.UUID:
+    """The report id of a channel message: the same (channel, external_id) gives the same id."""
+    return derive_id("report", channel, external_id)
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def tracking_code_for(report_id: uuid.UUID, prefix: str = "JKT") -> str:
+    """A short, unambiguous tracking code derived from the report id, e.g. `JKT-7K3M9Q2X`.
+
+    40 bits of the id in Crockford base32 (no I, L, O, U): easy to read out over the phone.
+    """
+    n = report_id.int >> (128 - 40)
+    chars = [_CROCKFORD[(n >> shift) & 31] for shift in range(35, -1, -5)]
+    return f"{prefix}-{''.join(chars)}"
+
+
+# --- shared value types -------------------------------------------------------------------------
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+Latitude = Annotated[float, Field(ge=-90, le=90), AfterValidator(_finite)]
+Longitude = Annotated[float, Field(ge=-180, le=180), AfterValidator(_finite)]
+
+
+class ReportState(StrEnum):
+    """Lifecycle states (DOMAIN.md "Lifecycle"); codes are English, labels Jakarta's."""
+
+    RECEIVED = "received"
+    WAITING = "waiting"
+    COORDINATION = "coordination"
+    DISPOSITION = "disposition"
+    IN_PROGRESS = "in_progress"
+    SCHEDULED = "scheduled"
+    VERIFICATION = "verification"
+    DONE = "done"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return STATE_LABELS[self]
+
+
+STATE_LABELS: dict[ReportState, str] = {
+    ReportState.RECEIVED: "Diterima",
+    ReportState.WAITING: "Menunggu",
+    ReportState.COORDINATION: "Koordinasi",
+    ReportState.DISPOSITION: "Disposisi",
+    ReportState.IN_PROGRESS: "Proses",
+    ReportState.SCHEDULED: "Estimasi Waktu Selesai",
+    ReportState.VERIFICATION: "Menunggu Verifikasi",
+    ReportState.DONE: "Selesai",
+    ReportState.REJECTED: "Ditolak",
+}
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Location(_Value):
+    lat: Latitude
+    lon: Longitude
+    source: Literal["gps", "exif", "map", "text", "none"] = "gps"
+    accuracy_m: float | None = Field(default=None, ge=0)
+
+
+class PhotoRef(_Value):
+    photo_id: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/heic"]
+    phash: str | None = None
+
+
+class AreaRef(_Value):
+    kode: str
+    name: str
+
+
+class Actor(_Value):
+    role: str
+    id: str
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+class Event(_Value):
+    """Fields every event carries (CONTRACTS.md "Events"). Consumers ignore unknown fields."""
+
+    TOPIC: ClassVar[str]
+
+    event_id: uuid.UUID
+    event_type: str
+    schema_version: int = 1
+    occurred_at: AwareDatetime
+    report_id: uuid.UUID
+    correlation_id: str
+
+    @property
+    def key(self) -> bytes:
+        """Kafka key: the report id, so one report's events stay in order on one partition."""
+        return str(self.report_id).encode()
+
+
+class ReportReceived(Event):
+    TOPIC: ClassVar[str] = REPORT_RECEIVED
+    event_type: Literal["aduan.report.received"] = "aduan.report.received"
+
+    tracking_code: str
+    channel: str
+    external_id: str | None = None
+    category: str | None = None
+    description: str
+    location: Location | None = None
+    address_text: str | None = None
+    photos: tuple[PhotoRef, ...] = ()
+    reporter_ref: str | None = None
+    visibility: Literal["private", "public"] = "private"
+    submitted_at: AwareDatetime
+
+
+class ReportRouted(Event):
+    TOPIC: ClassVar[str] = REPORT_ROUTED
+    event_type: Literal["aduan.report.routed"] = "aduan.report.routed"
+
+    category: str
+    category_source: Literal["given", "classified"]
+    category_confidence: float | None = None
+    kelurahan: AreaRef | None = None
+    kecamatan: AreaRef | None = None
+    kota: AreaRef | None = None
+    unit_id: str | None = None
+    unit_name: str | None = None
+    method: Literal["polygon", "snapped", "gazetteer", "none"]
+    distance_m: float | None = None
+    needs_coordination: bool
+    reason: str | None = None
+    possible_duplicate_of: uuid.UUID | None = None
+    recurrence_of: uuid.UUID | None = None
+    # The report itself, carried along so downstream services need not call intake (extension).
+    tracking_code: str
+    channel: str
+    description: str = ""
+    location: Location | None = None
+    photos: tuple[PhotoRef, ...] = ()
+    reporter_ref: str | None = None
+    visibility: Literal["private", "public"] = "private"
+    submitted_at: AwareDatetime | None = None
+
+
+class StatusChanged(Event):
+    TOPIC: ClassVar[str] = REPORT_STATUS_CHANGED
+    event_type: Literal["aduan.report.status-changed"] = "aduan.report.status-changed"
+
+    from_state: ReportState | None
+    to_state: ReportState
+    unit_id: str | None
+    previous_unit_id: str | None = None
+    actor: Actor
+    note: str | None = None
+    estimated_completion: AwareDatetime | None = None
+    flags: tuple[str, ...] = ()
+    version: int = Field(ge=1)
+    # Extensions for consumers that must not call back (notifier, analytics).
+    tracking_code: str | None = None
+    channel: str | None = None
+    category: str | None = None
+    reporter_ref: str | None = None
+    kelurahan_kode: str | None = None
+    duplicate_of: uuid.UUID | None = None
+
+
+class _SlaSignal(Event):
+    assignment_id: str
+    unit_id: str
+    official_id: str | None = None
+    kind: Literal["response", "estimate_missed"]
+    deadline: AwareDatetime
+    days_elapsed: float
+
+
+class SlaWarning(_SlaSignal):
+    TOPIC: ClassVar[str] = SLA_WARNING
+    event_type: Literal["aduan.sla.warning"] = "aduan.sla.warning"
+    warning_at_days: float | None = None
+
+
+class SlaBreached(_SlaSignal):
+    TOPIC: ClassVar[str] = SLA_BREACHED
+    event_type: Literal["aduan.sla.breached"] = "aduan.sla.breached"
+
+
+class NotificationSent(Event):
+    TOPIC: ClassVar[str] = NOTIFICATION_SENT
+    event_type: Literal["aduan.notification.sent"] = "aduan.notification.sent"
+
+    recipient_kind: Literal["reporter", "unit"]
+    channel: str
+    template: str
+    outcome: Literal["sent", "failed", "gave_up"]
+    attempts: int = Field(ge=0)
+
+
+_MODELS: tuple[type[Event], ...] = (
+    ReportReceived,
+    ReportRouted,
+    StatusChanged,
+    SlaWarning,
+    SlaBreached,
+    NotificationSent,
+)
+EVENT_MODELS: dict[str, type[Event]] = {m.TOPIC: m for m in _MODELS}
+
+
+def utcnow() -> datetime:
+    """Aware 'now' in UTC; events carry offsets (RFC 3339), never naive times."""
+    return datetime.now(UTC)

@@ -1,0 +1,192 @@
+"""Kafka adapters: the broker factory, the event publisher, correlation and dead-letter handling."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
+
+import structlog
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy, BaseMiddleware, StreamMessage
+from faststream.kafka import KafkaBroker, KafkaRouter
+from pydantic import ValidationError
+
+from aduan_shared.errors import ServiceUnavailable
+from aduan_shared.events import Event, dlq_topic
+from aduan_shared.logging import get_logger
+from aduan_shared.metrics import ServiceMetrics
+from aduan_shared.settings import KafkaSettings
+
+log = get_logger(__name__)
+
+#: Pause before an infrastructure error makes the message redelivered, so a database outage
+#: does not turn into a tight retry loop.
+REDELIVERY_PAUSE_S = 1.0
+
+
+class PublishFailed(ServiceUnavailable):
+    """The broker did not acknowledge the event in time; nothing was promised to the caller."""
+
+    slug, title = "broker-unavailable", "Message broker unavailable"
+
+
+class Unprocessable(Exception):
+    """A message that can never succeed (bad data, unknown reference): it goes to the DLQ."""
+
+
+def create_broker(settings: KafkaSettings, service: str, metrics: ServiceMetrics) -> KafkaBroker:
+    """A broker whose producer is idempotent with `acks=all`; nothing connects until `start()`."""
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=f"aduan-{service}",
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=int(max(settings.kafka_publish_timeout_s * 2, 10) * 1000),
+        middlewares=[_correlation_middleware()],
+        decoder=_json_decoder,
+        logger=get_logger("faststream"),
+    )
+    broker.add_middleware(_dead_letter_middleware(broker, metrics))
+    return broker
+
+
+def subscriber_options(service: str) -> dict[str, Any]:
+    """Options of every Aduan subscriber: one group per service, at-least-once delivery."""
+    return {
+        "group_id": f"aduan-{service}",
+        "auto_offset_reset": "earliest",
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+    }
+
+
+async def _json_decoder(msg: StreamMessage[Any]) -> Any:
+    """Aduan events are JSON whatever the content-type header says; a non-JSON body is a
+    ValueError, so it goes to the DLQ."""
+    return json.loads(msg.body)
+
+
+class Publisher(Protocol):
+    """What handlers and endpoints need of a publisher (fakes implement it in tests)."""
+
+    async def publish(self, event: Event) -> None: ...
+
+
+class EventPublisher:
+    """Publishes events with key = report_id and the correlation id in the headers.
+
+    Returns only after the broker acknowledged (`acks=all`), within the publish timeout.
+    """
+
+    def __init__(
+        self,
+        broker: KafkaBroker | KafkaRouter,
+        events: Iterable[type[Event]],
+        metrics: ServiceMetrics,
+        timeout_s: float = 5.0,
+    ) -> None:
+        self._metrics = metrics
+        self._timeout_s = timeout_s
+        self._publishers = {
+            e.TOPIC: broker.publisher(
+                e.TOPIC,
+                schema=e,
+                title=f"{e.TOPIC}:publish",
+                description=(e.__doc__ or "").strip() or None,
+            )
+            for e in events
+        }
+
+    async def publish(self, event: Event) -> None:
+        """Publish `event`; raise PublishFailed when the broker does not acknowledge in time."""
+        publisher = self._publishers.get(event.TOPIC)
+        if publisher is None:
+            raise ValueError(f"this service does not declare {event.TOPIC} as a publication")
+        try:
+            await asyncio.wait_for(
+                publisher.publish(
+                    event.model_dump_json().encode(),
+                    key=event.key,
+                    headers={"content-type": "application/json", "event_type": event.event_type},
+                    correlation_id=event.correlation_id,
+                ),
+                self._timeout_s,
+            )
+        except (KafkaError, TimeoutError, OSError) as exc:
+            log.warning("publish_failed", topic=event.TOPIC, error=repr(exc))
+            raise PublishFailed(f"the message broker did not acknowledge {event.TOPIC}") from exc
+        self._metrics.events_published.labels(event.TOPIC).inc()
+
+    async def publish_many(self, events: Iterable[Event]) -> None:
+        """Publish several events concurrently; all are acknowledged when this returns."""
+        await asyncio.gather(*(self.publish(e) for e in events))
+
+
+def _correlation_middleware() -> type[BaseMiddleware]:
+    class CorrelationMiddleware(BaseMiddleware):
+        """Binds the message's correlation id and report id (its key) to every log line."""
+
+        async def consume_scope(
+            self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]
+        ) -> Any:
+            raw = msg.raw_message
+            key = getattr(raw, "key", None)
+            ids = {
+                "correlation_id": msg.correlation_id,
+                "report_id": key.decode(errors="replace") if isinstance(key, bytes) else None,
+                "topic": getattr(raw, "topic", None),
+            }
+            with structlog.contextvars.bound_contextvars(
+                **{k: v for k, v in ids.items() if v is not None}
+            ):
+                return await call_next(msg)
+
+    return CorrelationMiddleware
+
+
+def _dead_letter_middleware(broker: KafkaBroker, metrics: ServiceMetrics) -> type[BaseMiddleware]:
+    class DeadLetterMiddleware(BaseMiddleware):
+        """Sends a message that can never succeed to `<topic>.dlq` and moves on.
+
+        Parse errors and `Unprocessable` go to the DLQ; any other error is infrastructure and
+        propagates, so the message is redelivered (NACK_ON_ERROR) after a short pause.
+        """
+
+        async def consume_scope(
+            self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]
+        ) -> Any:
+            raw = msg.raw_message
+            topic = str(getattr(raw, "topic", "unknown"))
+            try:
+                with metrics.handler_latency.labels(topic).time():
+                    result = await call_next(msg)
+            except (ValidationError, Unprocessable, ValueError) as exc:
+                await self._dead_letter(topic, raw, exc)
+                metrics.events_consumed.labels(topic, "dead_lettered").inc()
+                return None
+            except Exception as exc:
+                log.warning("event_handling_failed_will_retry", error=repr(exc))
+                metrics.events_consumed.labels(topic, "retried").inc()
+                await asyncio.sleep(REDELIVERY_PAUSE_S)
+                raise
+            metrics.events_consumed.labels(topic, "ok").inc()
+            return result
+
+        async def _dead_letter(self, topic: str, raw: Any, exc: Exception) -> None:
+            if topic.endswith(".dlq"):  # never a DLQ of a DLQ
+                log.error("dead_letter_unprocessable", error=str(exc)[:500])
+                return
+            log.error("event_dead_lettered", error=str(exc)[:500])
+            headers = {k: v.decode(errors="replace") for k, v in (raw.headers or ())}
+            headers.update(
+                {
+                    "dlq_error": str(exc)[:2000],
+                    "dlq_error_type": type(exc).__name__,
+                    "dlq_source_topic": topic,
+                    "dlq_source_offset": str(getattr(raw, "offset", "")),
+                }
+            )
+            await broker.publish(raw.value, topic=dlq_topic(topic), key=raw.key, headers=headers)
+
+    return DeadLetterMiddleware

@@ -1,0 +1,187 @@
+"""The anatomy every service shares: a FastAPI app that runs its FastStream broker in its lifespan.
+
+`/healthz`, `/readyz` (broker and database checked for real), `/metrics`, `/asyncapi.json`,
+problem+json errors and correlation ids come from here, so each service only adds its routes and
+its subscribers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from aduan_shared.auth import JwtVerifier
+from aduan_shared.errors import PROBLEM_JSON, install_problem_handlers
+from aduan_shared.logging import (
+    CORRELATION_HEADER,
+    configure_logging,
+    get_logger,
+    new_correlation_id,
+)
+from aduan_shared.metrics import ServiceMetrics
+from aduan_shared.mongo import Document, mongo_ready
+from aduan_shared.settings import AduanSettings, AuthSettings, KafkaSettings
+
+log = get_logger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class ServiceParts:
+    """What a service hands to `build_app`: its clients, routes and start/stop hooks."""
+
+    name: str
+    title: str
+    description: str
+    settings: AduanSettings
+    metrics: ServiceMetrics
+    broker: KafkaBroker
+    mongo: AsyncMongoClient[Document]
+    routers: Sequence[APIRouter] = ()
+    on_startup: Sequence[Hook] = ()
+    on_shutdown: Sequence[Hook] = ()
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def asyncapi(broker: KafkaBroker, name: str, description: str) -> AsyncAPI:
+    """The AsyncAPI document of a service's broker: what it consumes and produces."""
+    return AsyncAPI(
+        broker,
+        title=f"aduan-{name}",
+        version="1.0.0",
+        description=description,
+        schema_version="3.0.0",
+    )
+
+
+def build_app(parts: ServiceParts) -> FastAPI:
+    """Assemble the FastAPI app; the broker starts and the database is reached in the lifespan."""
+    settings = parts.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for hook in parts.on_startup:
+            await hook()
+        await parts.broker.start()
+        parts.metrics.up.set(1)
+        log.info("service_started", port=settings.http_port)
+        try:
+            yield
+        finally:
+            parts.metrics.up.set(0)
+            await parts.broker.stop()
+            for hook in parts.on_shutdown:
+                await hook()
+            await parts.mongo.close()
+            log.info("service_stopped")
+
+    app = FastAPI(
+        title=parts.title, description=parts.description, version="1.0.0", lifespan=lifespan
+    )
+    app.state.parts = parts
+    app.state.auth = JwtVerifier(_auth_settings(settings))
+    for key, value in parts.state.items():
+        setattr(app.state, key, value)
+    install_problem_handlers(app)
+    parts.metrics.install(app)
+    _install_correlation(app)
+    app.include_router(_ops_router(parts))
+    for router in parts.routers:
+        app.include_router(router)
+    return app
+
+
+def _auth_settings(settings: AduanSettings) -> AuthSettings:
+    return settings if isinstance(settings, AuthSettings) else AuthSettings()
+
+
+def _ops_router(parts: ServiceParts) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    timeout = (
+        parts.settings.kafka_ready_timeout_s if isinstance(parts.settings, KafkaSettings) else 2.0
+    )
+    spec = asyncapi(parts.broker, parts.name, parts.description)
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": parts.name}
+
+    @router.get(
+        "/readyz",
+        summary="Broker and database are reachable",
+        responses={503: {"description": "a dependency is unreachable"}},
+    )
+    async def readyz() -> Response:
+        kafka_ok, mongo_ok = await asyncio.gather(
+            parts.broker.ping(timeout),
+            asyncio.wait_for(mongo_ready(parts.mongo), timeout + 1),
+        )
+        checks = {
+            "kafka": "ok" if kafka_ok else "unreachable",
+            "mongodb": "ok" if mongo_ok else "unreachable",
+        }
+        if kafka_ok and mongo_ok:
+            return JSONResponse({"status": "ready", "service": parts.name, "checks": checks})
+        down = ", ".join(k for k, v in checks.items() if v != "ok")
+        return JSONResponse(
+            {
+                "type": "https://aduan.id/problems/not-ready",
+                "title": "Not ready",
+                "status": 503,
+                "detail": f"unreachable: {down}",
+                "checks": checks,
+            },
+            status_code=503,
+            media_type=PROBLEM_JSON,
+            headers={"Retry-After": "5"},
+        )
+
+    @router.get("/asyncapi.json", summary="The AsyncAPI document of this service's events")
+    async def asyncapi_json() -> Response:
+        return Response(spec.to_specification().to_json(), media_type="application/json")
+
+    return router
+
+
+def _install_correlation(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def correlation(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        cid = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
+        request.state.correlation_id = cid
+        with structlog.contextvars.bound_contextvars(correlation_id=cid):
+            response = await call_next(request)
+        response.headers[CORRELATION_HEADER] = cid
+        return response
+
+
+def database(client: AsyncMongoClient[Document], name: str) -> AsyncDatabase[Document]:
+    return client.get_database(name)
+
+
+def serve(app_factory: Callable[[], FastAPI], settings: AduanSettings) -> None:
+    """Run a service process: logging configured once, uvicorn on the service's port."""
+    configure_logging(settings.service_name, settings.log_format, settings.log_level)
+    app = app_factory()
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )

@@ -1,0 +1,61 @@
+"""Settings mixins (pydantic-settings): the shared environment names of CONTRACTS.md.
+
+Shared names (`KAFKA_BOOTSTRAP_SERVERS`, `MONGODB_URL`, `AUTH_*`, `ADUAN_CITY_DIR`, `LOG_*`) are
+read without the service's prefix through explicit aliases; a service's own fields take its prefix
+(`INTAKE_`, `GEO_ROUTER_`, ...).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AduanSettings(BaseSettings):
+    """Base of every service's settings: logging, city directory, HTTP listener."""
+
+    model_config = SettingsConfigDict(extra="ignore", validate_by_name=True, frozen=True)
+
+    service_name: str = "aduan"
+    log_format: Literal["json", "console"] = Field(default="console", alias="LOG_FORMAT")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    city_dir: Path | None = Field(default=None, alias="ADUAN_CITY_DIR")
+    tracking_prefix: str = Field(default="JKT", alias="ADUAN_TRACKING_PREFIX")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+
+class KafkaSettings(BaseSettings):
+    """Kafka client settings; the producer is always idempotent with `acks=all`."""
+
+    model_config = SettingsConfigDict(extra="ignore", validate_by_name=True, frozen=True)
+
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
+    kafka_publish_timeout_s: float = Field(default=5.0, alias="KAFKA_PUBLISH_TIMEOUT_S", gt=0)
+    kafka_ready_timeout_s: float = Field(default=2.0, alias="KAFKA_READY_TIMEOUT_S", gt=0)
+
+
+class MongoSettings(BaseSettings):
+    """MongoDB client settings; each service keeps its own database."""
+
+    model_config = SettingsConfigDict(extra="ignore", validate_by_name=True, frozen=True)
+
+    mongodb_url: SecretStr = Field(
+        default=SecretStr("mongodb://127.0.0.1:27017"), alias="MONGODB_URL"
+    )
+    mongodb_database: str = "aduan"
+    mongodb_timeout_ms: int = Field(default=3000, alias="MONGODB_TIMEOUT_MS", gt=0)
+
+
+class AuthSettings(BaseSettings):
+    """JWT verification: HS256 with a shared secret (development) or RS256 via JWKS (production)."""
+
+    model_config = SettingsConfigDict(extra="ignore", validate_by_name=True, frozen=True)
+
+    auth_jwt_secret: SecretStr | None = Field(default=None, alias="AUTH_JWT_SECRET")
+    auth_jwks_url: str | None = Field(default=None, alias="AUTH_JWKS_URL")
+    auth_audience: str | None = Field(default=None, alias="AUTH_AUDIENCE")
+    auth_issuer: str | None = Field(default=None, alias="AUTH_ISSUER")
