@@ -1,0 +1,56 @@
+# Aduan — the two commands that matter: `make run` (the platform) and `make test` (every test).
+# Both install what they need on a fresh machine: uv and the Python workspace, Kafka's jars from
+# Maven Central, the SecantusDB server, Prometheus from Debian (tools/devstack).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+BIN := $(VENV)/bin
+DEV := $(BIN)/aduan-dev
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+UNIT_TESTS := shared/tests $(wildcard services/*/tests) $(wildcard tools/*/tests)
+
+.PHONY: help setup run stop test unit integration lint bench asyncapi clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python: pyproject.toml uv.lock shared/pyproject.toml $(wildcard services/*/pyproject.toml) $(wildcard tools/*/pyproject.toml)
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
+	$(UV) sync --all-packages --locked
+	@touch $@
+
+setup: $(BIN)/python ## install the Python workspace and the local servers (cached in ~/.cache)
+	$(DEV) setup
+
+run: setup ## start Kafka, the database, Prometheus and the six services; Ctrl-C stops all
+	$(DEV) run
+
+stop: ## stop everything `make run` started (only the PIDs it recorded)
+	@if [ -x $(DEV) ]; then $(DEV) down; else echo "nothing to stop: no $(DEV)"; fi
+
+test: setup lint unit integration ## set up, lint, unit tests, integration tests on real servers
+
+unit: $(BIN)/python ## unit and handler tests (no servers)
+	$(PYTEST) $(UNIT_TESTS)
+
+integration: setup ## journeys on real Kafka and the real database (fails if none can be had)
+	$(PYTEST) tests/integration
+
+lint: $(BIN)/python ## ruff (lint and format) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared/src services/*/src tools/*/src
+
+bench: setup ## benchmarks: figures and ratios measured side by side
+	$(BIN)/python scripts/bench.py
+
+asyncapi: $(BIN)/python ## write every service's AsyncAPI and OpenAPI document to docs/api/
+	$(BIN)/python scripts/write_asyncapi.py docs/api
+
+clean: stop ## remove the virtualenv, run state and caches of this checkout (not ~/.cache)
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,138 @@
+"""Real servers for the integration tests, chosen as INFRA.md says, and the six services.
+
+Order: `KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URL` set → use them; else a Docker engine answers →
+testcontainers; else the local processes `make run` uses (tools/devstack). When none can be had
+the tests FAIL with the reason; they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aduan_devstack.infra import InfraError, Kafka, Mongo, ensure_topics, free_port
+from aduan_devstack.services import (
+    SERVICES,
+    ServiceProcess,
+    ServiceSpec,
+    service_env,
+    wait_all_ready,
+)
+from aduan_shared.events import ALL_DLQ_TOPICS, ALL_TOPICS
+
+REPO = Path(__file__).resolve().parents[2]
+JAKARTA = REPO.parent / "shared" / "data" / "jakarta"
+
+
+@dataclass
+class Servers:
+    kafka_bootstrap: str
+    mongo_url: str
+    how: str
+    local_kafka: Kafka | None = None  # set when the tests may kill and restart it
+
+
+@dataclass
+class Platform:
+    servers: Servers
+    urls: dict[str, str]
+    env: dict[str, str]
+    procs: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def url(self, service: str, path: str = "") -> str:
+        return self.urls[service] + path
+
+
+def _docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _start(what: str, start: Callable[[], None]) -> None:
+    try:
+        start()
+    except InfraError as exc:
+        pytest.fail(
+            f"integration tests need a real {what} and none could be started: {exc}", pytrace=False
+        )
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    env_kafka, env_mongo = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("MONGODB_URL")
+    with ExitStack() as stack:
+        if env_kafka and env_mongo:
+            yield Servers(env_kafka, env_mongo, "environment")
+            return
+        if _docker_answers():
+            from testcontainers.kafka import KafkaContainer
+            from testcontainers.mongodb import MongoDbContainer
+
+            kc = stack.enter_context(KafkaContainer("apache/kafka:4.1.0").with_kraft())
+            mc = stack.enter_context(MongoDbContainer("mongo:7"))
+            yield Servers(
+                env_kafka or kc.get_bootstrap_server(),
+                env_mongo or mc.get_connection_url(),
+                "testcontainers",
+            )
+            return
+        run_dir = tmp_path_factory.mktemp("infra")
+        kafka = None
+        if not env_kafka:
+            kafka = Kafka(run_dir, port=free_port(), controller_port=free_port())
+            stack.callback(kafka.stop)
+            _start("Kafka broker", kafka.start)
+        mongo_url = env_mongo
+        if not mongo_url:
+            mongo = Mongo(run_dir, port=free_port())
+            stack.callback(mongo.stop)
+            _start("MongoDB-compatible server", mongo.start)
+            mongo_url = mongo.url
+        bootstrap = kafka.bootstrap if kafka is not None else str(env_kafka)
+        yield Servers(bootstrap, mongo_url, "local processes", local_kafka=kafka)
+
+
+@pytest.fixture(scope="session")
+def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The six services as separate processes on free ports, with databases of their own."""
+    ensure_topics(servers.kafka_bootstrap, [*ALL_TOPICS, *ALL_DLQ_TOPICS])
+    assert (JAKARTA / "kelurahan.geojson").is_file(), f"Jakarta boundaries missing: {JAKARTA}"
+    run_dir = tmp_path_factory.mktemp("platform")
+    session = uuid.uuid4().hex[:8]
+    base = service_env(REPO, servers.kafka_bootstrap, servers.mongo_url)
+    base["ADUAN_CITY_DIR"] = str(JAKARTA)
+    base["LOG_FORMAT"] = "json"
+    procs: dict[str, ServiceProcess] = {}
+    urls: dict[str, str] = {}
+    for spec in SERVICES:
+        prefix = spec.name.upper().replace("-", "_") + "_"
+        port = free_port()
+        env = base | {
+            f"{prefix}HTTP_PORT": str(port),
+            f"{prefix}MONGODB_DATABASE": f"it_{session}_{spec.module}",
+        }
+        proc = ServiceProcess(run_dir, ServiceSpec(spec.name, spec.module, port), env, REPO)
+        procs[spec.name] = proc
+        urls[spec.name] = proc.url
+    try:
+        for proc in procs.values():
+            proc.spawn()
+        wait_all_ready(list(procs.values()), timeout=120)
+    except InfraError as exc:
+        for proc in procs.values():
+            proc.stop()
+        pytest.fail(f"the services did not become ready: {exc}", pytrace=False)
+    yield Platform(servers, urls, base, procs)
+    for proc in procs.values():
+        proc.stop()
