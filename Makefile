@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := $(BIN)/aduan-dev
 PYTEST := $(BIN)/pytest -p no:cacheprovider
-UNIT_TESTS := shared/tests $(wildcard services/*/tests) $(wildcard tools/*/tests)
+UNIT_TESTS := tests/architecture shared/tests $(wildcard services/*/tests) $(wildcard tools/*/tests)
 
 .PHONY: help setup run stop test unit integration lint bench asyncapi clean
 

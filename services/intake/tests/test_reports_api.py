@@ -28,6 +28,13 @@ async def test_jaki_report_is_accepted_and_published(intake: Any) -> None:
     assert event.visibility == "private"
 
 
+async def test_correlation_id_travels_from_http_into_the_event(intake: Any) -> None:
+    headers = intake.jaki_headers | {"X-Correlation-Id": "trace-me-123"}
+    r = await intake.client.post("/v1/reports", json=REPORT, headers=headers)
+    assert r.headers["x-correlation-id"] == "trace-me-123"
+    assert intake.published[0].correlation_id == "trace-me-123"
+
+
 async def test_reporter_contact_is_sealed_never_in_the_event(intake: Any) -> None:
     await intake.client.post("/v1/reports", json=REPORT, headers=intake.jaki_headers)
     [event] = intake.published
