@@ -37,6 +37,7 @@ class Servers:
     mongo_url: str
     how: str
     local_kafka: Kafka | None = None  # set when the tests may kill and restart it
+    local_mongo: Mongo | None = None
 
 
 @dataclass
@@ -93,14 +94,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             kafka = Kafka(run_dir, port=free_port(), controller_port=free_port())
             stack.callback(kafka.stop)
             _start("Kafka broker", kafka.start)
-        mongo_url = env_mongo
+        mongo_url, mongo = env_mongo, None
         if not mongo_url:
             mongo = Mongo(run_dir, port=free_port())
             stack.callback(mongo.stop)
             _start("MongoDB-compatible server", mongo.start)
             mongo_url = mongo.url
         bootstrap = kafka.bootstrap if kafka is not None else str(env_kafka)
-        yield Servers(bootstrap, mongo_url, "local processes", local_kafka=kafka)
+        yield Servers(bootstrap, mongo_url, "local processes", local_kafka=kafka, local_mongo=mongo)
 
 
 @pytest.fixture(scope="session")

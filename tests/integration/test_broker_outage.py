@@ -1,4 +1,4 @@
-"""Killing the Kafka broker: intake answers 503 (never 202) and /readyz turns 503; then recovers."""
+"""Killing the broker or the database: 503s, never a false 202 or a false ready; then recovery."""
 
 from __future__ import annotations
 
@@ -69,3 +69,26 @@ def test_broker_down_means_503_and_readyz_503(platform: Any) -> None:
             f"{intake}/v1/reports", json=report(), headers=headers, timeout=30
         ).status_code
     assert status == 202
+
+
+def test_database_down_turns_readyz_503_then_back(platform: Any) -> None:
+    mongo = platform.servers.local_mongo
+    if mongo is None:
+        pytest.fail(
+            "this test stops the database: run it against the local server (unset "
+            "MONGODB_URL) so the test may kill it",
+            pytrace=False,
+        )
+    mongo.kill()
+    try:
+        for service in ("intake", "disposition", "analytics"):
+            url = platform.url(service, "/readyz")
+            wait_for_status(url, 503)
+            assert httpx.get(url, timeout=10).json()["checks"] == {
+                "kafka": "ok",
+                "mongodb": "unreachable",
+            }
+    finally:
+        mongo.start()
+    for service in ("intake", "disposition", "analytics"):
+        wait_for_status(platform.url(service, "/readyz"), 200, timeout=90)

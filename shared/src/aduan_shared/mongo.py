@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pymongo import AsyncMongoClient
@@ -25,10 +26,10 @@ def create_mongo_client(settings: MongoSettings, app_name: str) -> AsyncMongoCli
     )
 
 
-async def mongo_ready(client: AsyncMongoClient[Document]) -> bool:
-    """True when the server answers `ping`."""
+async def mongo_ready(client: AsyncMongoClient[Document], timeout_s: float = 2.0) -> bool:
+    """True when the server answers `ping` within `timeout_s`."""
     try:
-        await client.admin.command("ping")
-    except PyMongoError:
+        await asyncio.wait_for(client.admin.command("ping"), timeout_s)
+    except (PyMongoError, TimeoutError):
         return False
     return True
