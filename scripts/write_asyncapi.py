@@ -24,7 +24,7 @@ def main() -> int:
         module = importlib.import_module(f"aduan_{name.replace('-', '_')}.app")
         app = module.create_app()
         parts = app.state.parts
-        spec = asyncapi(parts.broker, name, parts.description).to_specification()
+        spec = asyncapi(parts.core.broker, name, parts.description).to_specification()
         (out / f"{name}.asyncapi.json").write_text(spec.to_json() + "\n")
         (out / f"{name}.openapi.json").write_text(json.dumps(app.openapi(), indent=2) + "\n")
         print(f"wrote {out}/{name}.asyncapi.json and {name}.openapi.json")

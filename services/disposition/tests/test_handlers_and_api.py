@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 from aduan_disposition.api import create_api
 from aduan_disposition.handlers import Deps, create_router
-from aduan_shared.auth import JwtVerifier, issue_dev_token
+from aduan_shared.auth import issue_dev_token
 from aduan_shared.events import (
     REPORT_ROUTED,
     REPORT_STATUS_CHANGED,
@@ -14,47 +14,26 @@ from aduan_shared.events import (
     StatusChanged,
     derived_event_id,
 )
-from aduan_shared.kafka import EventPublisher, create_broker
-from aduan_shared.metrics import ServiceMetrics
-from aduan_shared.mongo import create_mongo_client
-from aduan_shared.service import ServiceParts, build_app
-from aduan_shared.settings import AduanSettings, AuthSettings, KafkaSettings, MongoSettings
+from aduan_shared.service import ServiceParts, build_app, service_core
+from aduan_shared.settings import ServiceSettings
 from faststream.kafka import TestKafkaBroker
 from pydantic import SecretStr
 
 SECRET = "disposition-test-secret-32-bytes-long"
 
 
-class Settings(AduanSettings, KafkaSettings, MongoSettings, AuthSettings):
-    pass
-
-
 def assemble(cases: Any) -> tuple[Any, Any, list[StatusChanged]]:
-    settings = Settings(auth_jwt_secret=SecretStr(SECRET))
-    metrics = ServiceMetrics("disposition")
-    broker = create_broker(settings, "disposition", metrics)
-    publisher = EventPublisher(broker, [StatusChanged], metrics)
-    broker.include_router(create_router(Deps(cases, publisher, metrics)))
+    core = service_core("disposition", ServiceSettings(auth_jwt_secret=SecretStr(SECRET)))
+    deps = Deps(cases, core.publisher(StatusChanged), core.metrics)
+    core.broker.include_router(create_router(deps))
     changes: list[StatusChanged] = []
 
-    @broker.subscriber(REPORT_STATUS_CHANGED, group_id="test")
+    @core.broker.subscriber(REPORT_STATUS_CHANGED, group_id="test")
     async def collect(event: StatusChanged) -> None:
         changes.append(event)
 
-    app = build_app(
-        ServiceParts(
-            name="disposition",
-            title="t",
-            description="d",
-            settings=settings,
-            metrics=metrics,
-            broker=broker,
-            mongo=create_mongo_client(settings, "t"),
-            routers=[create_api(cases)],
-        )
-    )
-    app.state.auth = JwtVerifier(settings)
-    return broker, app, changes
+    app = build_app(ServiceParts(core, title="t", description="d", routers=[create_api(cases)]))
+    return core.broker, app, changes
 
 
 async def test_redelivered_routed_event_opens_one_case(

@@ -7,14 +7,12 @@ import httpx
 import pytest
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
-from aduan_shared.auth import JwtVerifier
 from aduan_shared.events import REPORT_RECEIVED, Event, ReportReceived
-from aduan_shared.kafka import EventPublisher, Publisher, PublishFailed, create_broker
-from aduan_shared.metrics import ServiceMetrics
-from aduan_shared.mongo import create_mongo_client
-from aduan_shared.service import ServiceParts, build_app
-from aduan_shared.settings import AduanSettings, AuthSettings, KafkaSettings, MongoSettings
+from aduan_shared.kafka import Publisher, PublishFailed
+from aduan_shared.service import ServiceParts, build_app, service_core
+from aduan_shared.settings import ServiceSettings
 from aduan_shared.vault import generate_keypair
+from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from pydantic import SecretStr
 
@@ -54,10 +52,6 @@ class BrokerDown:
         raise PublishFailed("the message broker did not acknowledge")
 
 
-class Settings(AduanSettings, KafkaSettings, MongoSettings, AuthSettings):
-    pass
-
-
 @dataclass
 class Intake:
     client: httpx.AsyncClient
@@ -70,17 +64,11 @@ class Intake:
 
 
 def assemble(
-    publisher_factory: object = None,
-) -> tuple[KafkaBroker, MemoryReports, MemoryVault, object]:
-    settings = Settings(auth_jwt_secret=SecretStr(JWT_SECRET))
-    metrics = ServiceMetrics("intake")
-    broker = create_broker(settings, "intake", metrics)
+    broker_down: bool = False,
+) -> tuple[KafkaBroker, MemoryReports, MemoryVault, FastAPI]:
+    core = service_core("intake", ServiceSettings(auth_jwt_secret=SecretStr(JWT_SECRET)))
     reports, vault = MemoryReports(), MemoryVault()
-    publisher: Publisher = (
-        EventPublisher(broker, [ReportReceived], metrics)
-        if publisher_factory is None
-        else BrokerDown()
-    )
+    publisher: Publisher = BrokerDown() if broker_down else core.publisher(ReportReceived)
     deps = IntakeDeps(
         channels=DEFAULT_CHANNELS,
         api_keys={"jaki": JAKI_KEY},
@@ -89,22 +77,10 @@ def assemble(
         reports=reports,
         vault=vault,
         publisher=publisher,
-        metrics=metrics,
+        metrics=core.metrics,
     )
-    app = build_app(
-        ServiceParts(
-            name="intake",
-            title="t",
-            description="d",
-            settings=settings,
-            metrics=metrics,
-            broker=broker,
-            mongo=create_mongo_client(settings, "t"),
-            routers=[create_api(deps)],
-        )
-    )
-    app.state.auth = JwtVerifier(settings)
-    return broker, reports, vault, app
+    app = build_app(ServiceParts(core, title="t", description="d", routers=[create_api(deps)]))
+    return core.broker, reports, vault, app
 
 
 @pytest.fixture
@@ -124,7 +100,7 @@ async def intake() -> AsyncIterator[Intake]:
 
 @pytest.fixture
 async def intake_broker_down() -> AsyncIterator[Intake]:
-    broker, reports, vault, app = assemble(publisher_factory=BrokerDown)
+    broker, reports, vault, app = assemble(broker_down=True)
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:

@@ -24,6 +24,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from aduan_shared.auth import JwtVerifier
 from aduan_shared.errors import PROBLEM_JSON, install_problem_handlers
+from aduan_shared.events import Event
+from aduan_shared.kafka import EventPublisher, create_broker
 from aduan_shared.logging import (
     CORRELATION_HEADER,
     configure_logging,
@@ -31,8 +33,8 @@ from aduan_shared.logging import (
     new_correlation_id,
 )
 from aduan_shared.metrics import ServiceMetrics
-from aduan_shared.mongo import Document, mongo_ready
-from aduan_shared.settings import AduanSettings, AuthSettings, KafkaSettings
+from aduan_shared.mongo import Document, create_mongo_client, mongo_ready
+from aduan_shared.settings import AduanSettings, ServiceSettings
 
 log = get_logger(__name__)
 
@@ -40,16 +42,44 @@ Hook = Callable[[], Awaitable[None]]
 
 
 @dataclass
-class ServiceParts:
-    """What a service hands to `build_app`: its clients, routes and start/stop hooks."""
+class ServiceCore:
+    """The clients every service builds the same way; nothing connects until the lifespan."""
 
     name: str
-    title: str
-    description: str
-    settings: AduanSettings
+    settings: ServiceSettings
     metrics: ServiceMetrics
     broker: KafkaBroker
     mongo: AsyncMongoClient[Document]
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        return self.mongo.get_database(self.settings.mongodb_database)
+
+    def publisher(self, *events: type[Event]) -> EventPublisher:
+        """A publisher of `events`, declared on the broker (and so in the AsyncAPI document)."""
+        return EventPublisher(
+            self.broker, events, self.metrics, self.settings.kafka_publish_timeout_s
+        )
+
+
+def service_core(name: str, settings: ServiceSettings) -> ServiceCore:
+    metrics = ServiceMetrics(name)
+    return ServiceCore(
+        name,
+        settings,
+        metrics,
+        create_broker(settings, name, metrics),
+        create_mongo_client(settings, f"aduan-{name}"),
+    )
+
+
+@dataclass
+class ServiceParts:
+    """What a service hands to `build_app`: its core, routes and start/stop hooks."""
+
+    core: ServiceCore
+    title: str
+    description: str
     routers: Sequence[APIRouter] = ()
     on_startup: Sequence[Hook] = ()
     on_shutdown: Sequence[Hook] = ()
@@ -69,34 +99,35 @@ def asyncapi(broker: KafkaBroker, name: str, description: str) -> AsyncAPI:
 
 def build_app(parts: ServiceParts) -> FastAPI:
     """Assemble the FastAPI app; the broker starts and the database is reached in the lifespan."""
-    settings = parts.settings
+    core = parts.core
+    settings = core.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in parts.on_startup:
             await hook()
-        await parts.broker.start()
-        parts.metrics.up.set(1)
+        await core.broker.start()
+        core.metrics.up.set(1)
         log.info("service_started", port=settings.http_port)
         try:
             yield
         finally:
-            parts.metrics.up.set(0)
-            await parts.broker.stop()
+            core.metrics.up.set(0)
+            await core.broker.stop()
             for hook in parts.on_shutdown:
                 await hook()
-            await parts.mongo.close()
+            await core.mongo.close()
             log.info("service_stopped")
 
     app = FastAPI(
         title=parts.title, description=parts.description, version="1.0.0", lifespan=lifespan
     )
     app.state.parts = parts
-    app.state.auth = JwtVerifier(_auth_settings(settings))
+    app.state.auth = JwtVerifier(settings)
     for key, value in parts.state.items():
         setattr(app.state, key, value)
     install_problem_handlers(app)
-    parts.metrics.install(app)
+    core.metrics.install(app)
     _install_correlation(app)
     app.include_router(_ops_router(parts))
     for router in parts.routers:
@@ -104,20 +135,15 @@ def build_app(parts: ServiceParts) -> FastAPI:
     return app
 
 
-def _auth_settings(settings: AduanSettings) -> AuthSettings:
-    return settings if isinstance(settings, AuthSettings) else AuthSettings()
-
-
 def _ops_router(parts: ServiceParts) -> APIRouter:
+    core = parts.core
     router = APIRouter(tags=["operations"])
-    timeout = (
-        parts.settings.kafka_ready_timeout_s if isinstance(parts.settings, KafkaSettings) else 2.0
-    )
-    spec = asyncapi(parts.broker, parts.name, parts.description)
+    timeout = core.settings.kafka_ready_timeout_s
+    spec = asyncapi(core.broker, core.name, parts.description)
 
     @router.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": parts.name}
+        return {"status": "ok", "service": core.name}
 
     @router.get(
         "/readyz",
@@ -126,14 +152,14 @@ def _ops_router(parts: ServiceParts) -> APIRouter:
     )
     async def readyz() -> Response:
         kafka_ok, mongo_ok = await asyncio.gather(
-            parts.broker.ping(timeout), mongo_ready(parts.mongo, timeout)
+            core.broker.ping(timeout), mongo_ready(core.mongo, timeout)
         )
         checks = {
             "kafka": "ok" if kafka_ok else "unreachable",
             "mongodb": "ok" if mongo_ok else "unreachable",
         }
         if kafka_ok and mongo_ok:
-            return JSONResponse({"status": "ready", "service": parts.name, "checks": checks})
+            return JSONResponse({"status": "ready", "service": core.name, "checks": checks})
         down = ", ".join(k for k, v in checks.items() if v != "ok")
         return JSONResponse(
             {
@@ -166,10 +192,6 @@ def _install_correlation(app: FastAPI) -> None:
             response = await call_next(request)
         response.headers[CORRELATION_HEADER] = cid
         return response
-
-
-def database(client: AsyncMongoClient[Document], name: str) -> AsyncDatabase[Document]:
-    return client.get_database(name)
 
 
 def serve(app_factory: Callable[[], FastAPI], settings: AduanSettings) -> None:

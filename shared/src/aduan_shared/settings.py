@@ -59,3 +59,14 @@ class AuthSettings(BaseSettings):
     auth_jwks_url: str | None = Field(default=None, alias="AUTH_JWKS_URL")
     auth_audience: str | None = Field(default=None, alias="AUTH_AUDIENCE")
     auth_issuer: str | None = Field(default=None, alias="AUTH_ISSUER")
+
+
+class ServiceSettings(AduanSettings, KafkaSettings, MongoSettings, AuthSettings):
+    """Base of a service's settings; subclasses set `model_config = prefixed("INTAKE_")`."""
+
+
+def prefixed(env_prefix: str) -> SettingsConfigDict:
+    """The settings config of a service whose own variables start with `env_prefix`."""
+    return SettingsConfigDict(
+        env_prefix=env_prefix, extra="ignore", validate_by_name=True, frozen=True
+    )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from aduan_shared.settings import AduanSettings, AuthSettings, KafkaSettings, MongoSettings
-from pydantic_settings import SettingsConfigDict
+from aduan_shared.settings import ServiceSettings, prefixed
 
 
-class Settings(AduanSettings, KafkaSettings, MongoSettings, AuthSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="ANALYTICS_", extra="ignore", validate_by_name=True, frozen=True
-    )
+class Settings(ServiceSettings):
+    model_config = prefixed("ANALYTICS_")
 
     service_name: str = "analytics"
     http_port: int = 8006

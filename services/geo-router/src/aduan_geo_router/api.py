@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from aduan_geo_router.adapters.boundaries import BoundaryIndex
-from aduan_geo_router.domain import decide_route
+from aduan_geo_router.domain import area_refs, decide_route
 
 
 class RoutePreview(BaseModel):
@@ -35,12 +35,12 @@ def create_api(boundaries: BoundaryIndex) -> APIRouter:
         category: str | None = None,
     ) -> RoutePreview:
         decision = decide_route(boundaries.locate(lat, lon), category)
-        kel = decision.placement.kelurahan
+        kelurahan, kecamatan, kota = area_refs(decision.placement.kelurahan)
         return RoutePreview(
             category=decision.category,
-            kelurahan=AreaRef(kode=kel.kode, name=kel.name) if kel else None,
-            kecamatan=AreaRef(kode=kel.kecamatan_kode, name=kel.kecamatan) if kel else None,
-            kota=AreaRef(kode=kel.kota_kode, name=kel.kota) if kel else None,
+            kelurahan=kelurahan,
+            kecamatan=kecamatan,
+            kota=kota,
             unit_id=decision.unit_id,
             unit_name=decision.unit_name,
             method=decision.placement.method,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from aduan_shared.city import kecamatan_kode, kota_kode, unit_id_for_kelurahan
+from aduan_shared.events import AreaRef
 
 Method = Literal["polygon", "snapped", "gazetteer", "none"]
 DEFAULT_CATEGORY = "Lainnya"
@@ -33,6 +34,20 @@ class Kelurahan:
     @property
     def unit_name(self) -> str:
         return f"Kelurahan {self.name}"
+
+
+Areas = tuple[AreaRef | None, AreaRef | None, AreaRef | None]
+
+
+def area_refs(kel: Kelurahan | None) -> Areas:
+    """The (kelurahan, kecamatan, kota) references of a kelurahan, or three Nones."""
+    if kel is None:
+        return None, None, None
+    return (
+        AreaRef(kode=kel.kode, name=kel.name),
+        AreaRef(kode=kel.kecamatan_kode, name=kel.kecamatan),
+        AreaRef(kode=kel.kota_kode, name=kel.kota),
+    )
 
 
 @dataclass(frozen=True)

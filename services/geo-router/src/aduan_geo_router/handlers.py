@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from aduan_shared.events import (
     REPORT_RECEIVED,
-    AreaRef,
     ReportReceived,
     ReportRouted,
     derived_event_id,
@@ -19,7 +18,7 @@ from faststream.kafka import KafkaRouter
 
 from aduan_geo_router.adapters.boundaries import BoundaryIndex
 from aduan_geo_router.adapters.repository import RoutingStore
-from aduan_geo_router.domain import Placement, RouteDecision, decide_route
+from aduan_geo_router.domain import Placement, RouteDecision, area_refs, decide_route
 
 log = get_logger(__name__)
 
@@ -39,7 +38,7 @@ def place(boundaries: BoundaryIndex, report: ReportReceived) -> Placement:
 
 
 def routed_event(report: ReportReceived, decision: RouteDecision) -> ReportRouted:
-    kel = decision.placement.kelurahan
+    kelurahan, kecamatan, kota = area_refs(decision.placement.kelurahan)
     return ReportRouted(
         event_id=derived_event_id(report.event_id, "routed"),
         occurred_at=utcnow(),
@@ -47,9 +46,9 @@ def routed_event(report: ReportReceived, decision: RouteDecision) -> ReportRoute
         correlation_id=report.correlation_id,
         category=decision.category,
         category_source=decision.category_source,
-        kelurahan=AreaRef(kode=kel.kode, name=kel.name) if kel else None,
-        kecamatan=AreaRef(kode=kel.kecamatan_kode, name=kel.kecamatan) if kel else None,
-        kota=AreaRef(kode=kel.kota_kode, name=kel.kota) if kel else None,
+        kelurahan=kelurahan,
+        kecamatan=kecamatan,
+        kota=kota,
         unit_id=decision.unit_id,
         unit_name=decision.unit_name,
         method=decision.placement.method,

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from aduan_shared.events import ReportReceived
-from aduan_shared.kafka import EventPublisher, create_broker
-from aduan_shared.metrics import ServiceMetrics
-from aduan_shared.mongo import create_mongo_client
-from aduan_shared.service import ServiceParts, build_app
+from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
 
 from aduan_intake.adapters.store import MongoReportStore, MongoVault
@@ -19,32 +16,23 @@ DESCRIPTION = "The front door: citizen reports from every channel, published onc
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    metrics = ServiceMetrics("intake")
-    broker = create_broker(settings, "intake", metrics)
-    mongo = create_mongo_client(settings, "aduan-intake")
-    db = mongo.get_database(settings.mongodb_database)
-    reports = MongoReportStore(db)
+    core = service_core("intake", settings)
+    reports = MongoReportStore(core.db)
     deps = IntakeDeps(
         channels=DEFAULT_CHANNELS,
         api_keys={k: v.get_secret_value() for k, v in settings.api_keys.items()},
         vault_public_key=settings.vault_public_key,
         tracking_prefix=settings.tracking_prefix,
         reports=reports,
-        vault=MongoVault(db),
-        publisher=EventPublisher(
-            broker, [ReportReceived], metrics, settings.kafka_publish_timeout_s
-        ),
-        metrics=metrics,
+        vault=MongoVault(core.db),
+        publisher=core.publisher(ReportReceived),
+        metrics=core.metrics,
     )
     return build_app(
         ServiceParts(
-            name="intake",
+            core,
             title="Aduan intake",
             description=DESCRIPTION,
-            settings=settings,
-            metrics=metrics,
-            broker=broker,
-            mongo=mongo,
             routers=[create_api(deps)],
             on_startup=[reports.ensure_indexes],
         )

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from aduan_shared.settings import AduanSettings, AuthSettings, KafkaSettings, MongoSettings
+from aduan_shared.settings import ServiceSettings, prefixed
 from pydantic import Field, SecretStr
-from pydantic_settings import SettingsConfigDict
 
 
-class Settings(AduanSettings, KafkaSettings, MongoSettings, AuthSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="INTAKE_", extra="ignore", validate_by_name=True, frozen=True
-    )
+class Settings(ServiceSettings):
+    model_config = prefixed("INTAKE_")
 
     service_name: str = "intake"
     http_port: int = 8001

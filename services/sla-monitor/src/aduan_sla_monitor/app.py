@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from aduan_shared.kafka import create_broker
-from aduan_shared.metrics import ServiceMetrics
-from aduan_shared.mongo import create_mongo_client
-from aduan_shared.service import ServiceParts, build_app
+from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
 
 from aduan_sla_monitor.adapters.assignments import MongoAssignmentStore
@@ -18,20 +15,16 @@ DESCRIPTION = "Keeps each unit's response clock per report; flags units that mis
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    metrics = ServiceMetrics("sla-monitor")
-    broker = create_broker(settings, "sla-monitor", metrics)
-    mongo = create_mongo_client(settings, "aduan-sla-monitor")
-    assignments = MongoAssignmentStore(mongo.get_database(settings.mongodb_database))
-    broker.include_router(create_router(Deps(assignments, metrics, settings.response_days)))
+    core = service_core("sla-monitor", settings)
+    assignments = MongoAssignmentStore(core.db)
+    core.broker.include_router(
+        create_router(Deps(assignments, core.metrics, settings.response_days))
+    )
     return build_app(
         ServiceParts(
-            name="sla-monitor",
+            core,
             title="Aduan SLA monitor",
             description=DESCRIPTION,
-            settings=settings,
-            metrics=metrics,
-            broker=broker,
-            mongo=mongo,
             routers=[create_api(assignments)],
             on_startup=[assignments.ensure_indexes],
         )
