@@ -21,7 +21,6 @@ from aduan_devstack.infra import InfraError, Kafka, Mongo, ensure_topics, free_p
 from aduan_devstack.services import (
     SERVICES,
     ServiceProcess,
-    ServiceSpec,
     service_env,
     wait_all_ready,
 )
@@ -117,13 +116,11 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
     procs: dict[str, ServiceProcess] = {}
     urls: dict[str, str] = {}
     for spec in SERVICES:
-        prefix = spec.name.upper().replace("-", "_") + "_"
-        port = free_port()
         env = base | {
-            f"{prefix}HTTP_PORT": str(port),
-            f"{prefix}MONGODB_DATABASE": f"it_{session}_{spec.module}",
+            spec.port_var: str(free_port()),
+            f"{spec.env_prefix}MONGODB_DATABASE": f"it_{session}_{spec.module}",
         }
-        proc = ServiceProcess(run_dir, ServiceSpec(spec.name, spec.module, port), env, REPO)
+        proc = ServiceProcess(run_dir, spec, env, REPO)
         procs[spec.name] = proc
         urls[spec.name] = proc.url
     try:
