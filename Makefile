@@ -11,7 +11,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV := $(BIN)/aduan-dev
 PYTEST := $(BIN)/pytest -p no:cacheprovider
-UNIT_TESTS := tests/architecture shared/tests $(wildcard services/*/tests) $(wildcard tools/*/tests)
+UNIT_TESTS := tests/architecture shared/tests $(wildcard services/*/tests)
+SERVER_TESTS := $(wildcard tools/*/tests) tests/integration
 
 .PHONY: help setup run stop test unit integration lint bench asyncapi clean
 
@@ -37,8 +38,8 @@ test: setup lint unit integration ## set up, lint, unit tests, integration tests
 unit: $(BIN)/python ## unit and handler tests (no servers)
 	$(PYTEST) $(UNIT_TESTS)
 
-integration: setup ## journeys on real Kafka and the real database (fails if none can be had)
-	$(PYTEST) tests/integration
+integration: setup ## devstack and journey tests on real servers (fail if none can be had)
+	$(PYTEST) $(SERVER_TESTS)
 
 lint: $(BIN)/python ## ruff (lint and format) and mypy
 	$(BIN)/ruff check .

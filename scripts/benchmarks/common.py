@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
 import time
@@ -14,6 +15,14 @@ CITY_DIR = REPO.parent / "shared" / "data" / "jakarta"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 Cell = str | int | float | None
+Point = tuple[float, float]  # (lat, lon)
+
+
+def representative_points() -> tuple[list[Point], list[str]]:
+    """The 267 representative points of kelurahan_codes.csv and their kode."""
+    with (CITY_DIR / "kelurahan_codes.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [(float(r["lat"]), float(r["lon"])) for r in rows], [r["kode"] for r in rows]
 
 
 def heading(text: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -10,10 +9,18 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from aduan_geo_router.adapters.boundaries import BoundaryIndex
+from benchmarks.common import (
+    CITY_DIR,
+    Point,
+    Progress,
+    heading,
+    note,
+    ratio,
+    representative_points,
+    status,
+    table,
+)
 
-from benchmarks.common import CITY_DIR, Progress, heading, note, ratio, status, table
-
-Point = tuple[float, float]  # (lat, lon)
 SEED = 20240601
 
 
@@ -31,13 +38,6 @@ class Timing:
     @property
     def micros(self) -> float:
         return self.seconds / self.lookups * 1e6
-
-
-def representative_points() -> tuple[list[Point], list[str]]:
-    """The 267 representative points of kelurahan_codes.csv and their kode."""
-    with (CITY_DIR / "kelurahan_codes.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    return [(float(r["lat"]), float(r["lon"])) for r in rows], [r["kode"] for r in rows]
 
 
 def random_points(bounds: Sequence[float], n: int, seed: int) -> list[Point]:
@@ -65,8 +65,9 @@ def naive_locator(index: BoundaryIndex, prepared: bool) -> Callable[[float, floa
     return locate
 
 
-def run(name: str, locate: Callable[[float, float], str | None], points: list[Point],
-        rounds: int) -> Timing:  # fmt: skip
+def run(
+    name: str, locate: Callable[[float, float], str | None], points: list[Point], rounds: int
+) -> Timing:
     """Call `locate` on every point `rounds` times; keep the results of the first round."""
     results = [locate(lat, lon) for lat, lon in points[: min(50, len(points))]]  # warm-up
     progress = Progress(name, rounds * len(points))
@@ -88,8 +89,11 @@ def strtree_locator(index: BoundaryIndex) -> Callable[[float, float], str | None
 
     def locate(lat: float, lon: float) -> str | None:
         placement = index.locate(lat, lon)
-        return placement.kelurahan.kode if placement.method == "polygon" and placement.kelurahan \
-            else None  # fmt: skip
+        return (
+            placement.kelurahan.kode
+            if placement.method == "polygon" and placement.kelurahan
+            else None
+        )
 
     return locate
 
@@ -134,8 +138,10 @@ def main(quick: bool) -> None:
     heading("1. geo: point-in-polygon — BoundaryIndex.locate (STRtree) vs naive loop")
     began = time.perf_counter()
     index = BoundaryIndex.load(CITY_DIR)
-    note(f"loaded {len(index.kelurahan)} kelurahan in {time.perf_counter() - began:.2f}s "
-         f"from {CITY_DIR}")  # fmt: skip
+    note(
+        f"loaded {len(index.kelurahan)} kelurahan in {time.perf_counter() - began:.2f}s "
+        f"from {CITY_DIR}"
+    )
     rep, rep_kode = representative_points()
     frame = index.frame
     mainland = frame[frame["kota"] != "Kepulauan Seribu"].total_bounds
@@ -145,8 +151,10 @@ def main(quick: bool) -> None:
         (f"{n:,} random, mainland bbox", random_points(mainland, n, SEED), 1),
         (f"{n // 2:,} random, full city bbox", random_points(frame.total_bounds, n // 2, SEED), 1),
     ]
-    note(f"mainland bbox (lon/lat) {np.round(mainland, 4).tolist()}; full bbox includes the "
-         f"Kepulauan Seribu islands {np.round(frame.total_bounds, 4).tolist()}, mostly sea")  # fmt: skip
+    note(
+        f"mainland bbox (lon/lat) {np.round(mainland, 4).tolist()}; full bbox includes the "
+        f"Kepulauan Seribu islands {np.round(frame.total_bounds, 4).tolist()}, mostly sea"
+    )
     rows = []
     agreement = []
     fast, bare = strtree_locator(index), bare_tree_locator(index)
@@ -156,14 +164,28 @@ def main(quick: bool) -> None:
         raw = run("naive unprepared", naive_raw, points, rounds)
         prep = run("naive prepared", naive_prep, points, rounds)
         tree = run("index.locate", fast, points, rounds * 4)
-        timings = [raw, prep, tree, run("bare STRtree query", bare, points, rounds * 4),
-                   bulk_tree(index, points, rounds * 4)]  # fmt: skip
+        timings = [
+            raw,
+            prep,
+            tree,
+            run("bare STRtree query", bare, points, rounds * 4),
+            bulk_tree(index, points, rounds * 4),
+        ]
         for t in timings:
-            rows.append([label if t is raw else "", t.name, t.lookups, t.per_second, t.micros,
-                         ratio(t.per_second, raw.per_second)])  # fmt: skip
+            rows.append(
+                [
+                    label if t is raw else "",
+                    t.name,
+                    t.lookups,
+                    t.per_second,
+                    t.micros,
+                    ratio(t.per_second, raw.per_second),
+                ]
+            )
         same = [sum(a == b for a, b in zip(tree.results, t.results, strict=True)) for t in timings]
-        agreement.append([label, len(points), same[0], same[1], same[3], same[4],
-                          methods(index, points)])  # fmt: skip
+        agreement.append(
+            [label, len(points), same[0], same[1], same[3], same[4], methods(index, points)]
+        )
     table(
         "lookups over the same points (locate = index.locate incl. snapping to the nearest "
         "kelurahan ≤200 m when no polygon contains the point)",
@@ -172,10 +194,19 @@ def main(quick: bool) -> None:
     )
     table(
         "agreement with index.locate (its polygon hit; none when snapped/outside): same answer",
-        ["point set", "points", "naive unprep.", "naive prep.", "bare tree", "bulk tree",
-         "index.locate placements"],
+        [
+            "point set",
+            "points",
+            "naive unprep.",
+            "naive prep.",
+            "bare tree",
+            "bulk tree",
+            "index.locate placements",
+        ],
         agreement,
     )
     same_as_csv = sum(fast(lat, lon) == k for (lat, lon), k in zip(rep, rep_kode, strict=True))
-    note(f"representative points placed in their own kelurahan (kode of the csv row): "
-         f"{same_as_csv}/{len(rep)}")  # fmt: skip
+    note(
+        f"representative points placed in their own kelurahan (kode of the csv row): "
+        f"{same_as_csv}/{len(rep)}"
+    )

@@ -39,7 +39,6 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument(
         "names",
         nargs="*",
-        choices=[*INFRA_NAMES, []],
         metavar="NAME",
         help=f"any of {', '.join(INFRA_NAMES)} (default: all)",
     )
@@ -65,14 +64,10 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace, run_dir: Path) -> int:
-    names = list(dict.fromkeys(args.names)) or list(INFRA_NAMES)
-    started: list[str] = []
-    try:
-        start_infra(run_dir, names)
-        started = names
-    finally:
-        if started != names:
-            log("not everything started; `aduan-dev down` stops what did")
+    unknown = [name for name in args.names if name not in INFRA_NAMES]
+    if unknown:
+        raise InfraError(f"unknown name {unknown[0]!r}: choose from {', '.join(INFRA_NAMES)}")
+    start_infra(run_dir, list(dict.fromkeys(args.names)) or list(INFRA_NAMES))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from aduan_devstack.process import ManagedProcess
@@ -10,14 +11,27 @@ from aduan_devstack.secantus import KIND_PY, KIND_RS, resolve_server
 
 
 class Mongo(ManagedProcess):
-    """SecantusDB under `run_dir/mongo/` (one data directory per server kind)."""
+    """SecantusDB under `run_dir/mongo/` (one data directory per server kind).
+
+    By default (like mongod with j:false) a write acknowledged less than ~0.3 s before a
+    SIGKILL can be lost, and secantusd-rs does not honour `j: true`. `sync_on_commit=True`
+    (or ADUAN_MONGO_SYNC_ON_COMMIT=1) fsyncs each commit: crash-safe, several times slower."""
 
     name = "mongo"
 
-    def __init__(self, run_dir: Path, port: int = 27017, cache_size: str = "256M") -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        port: int = 27017,
+        cache_size: str = "256M",
+        sync_on_commit: bool | None = None,
+    ) -> None:
         super().__init__(run_dir)
         self.port = port
         self.cache_size = cache_size
+        if sync_on_commit is None:
+            sync_on_commit = os.environ.get("ADUAN_MONGO_SYNC_ON_COMMIT", "") in ("1", "true")
+        self.sync_on_commit = sync_on_commit
         self.config_file = self.dir / "secantusd.toml"
         self._kind: str | None = None
         self._binary: Path | None = None
@@ -48,7 +62,12 @@ class Mongo(ManagedProcess):
         return [self.port]
 
     def describe(self) -> dict[str, object]:
-        return {"url": self.url, "server_kind": self.server_kind, "port": self.port}
+        return {
+            "url": self.url,
+            "server_kind": self.server_kind,
+            "port": self.port,
+            "sync_on_commit": self.sync_on_commit,
+        }
 
     def _prepare(self) -> None:
         self._kind, self._binary = resolve_server(install=True)
@@ -65,6 +84,7 @@ class Mongo(ManagedProcess):
             "--storage-path", str(self.data_dir(self._kind)),
             "--config", str(self.config_file),
             "--cache-size", self.cache_size,
+            *(["--sync-on-commit"] if self.sync_on_commit else []),
         ]  # fmt: skip
 
     def _probe_ready(self) -> bool:

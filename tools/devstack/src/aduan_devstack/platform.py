@@ -48,8 +48,9 @@ def platform_topics() -> list[str]:
     return [str(t) for t in topics]
 
 
-def service_procs(run_dir: Path, env: dict[str, str] | None = None,
-                  cwd: Path | None = None) -> list[ServiceProcess]:  # fmt: skip
+def service_procs(
+    run_dir: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> list[ServiceProcess]:
     return [ServiceProcess(run_dir, spec, env, cwd) for spec in SERVICES]
 
 
@@ -93,7 +94,10 @@ def run_platform(run_dir: Path, detach: bool = False, timeout: float = 120) -> i
     root = find_repo_root()
     if root is None:
         raise InfraError("not inside the Aduan repository (no Makefile + services/ found upward)")
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # SIGINT too: a shell starting us in the background would otherwise leave it ignored.
+    previous = {
+        sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     code = 0
     try:
         infra = start_infra(run_dir)
@@ -123,7 +127,8 @@ def run_platform(run_dir: Path, detach: bool = False, timeout: float = 120) -> i
         _stop_quietly(run_dir)
         code = 1
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return code
 
 

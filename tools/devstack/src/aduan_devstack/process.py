@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from aduan_devstack.procfs import (
@@ -49,7 +48,7 @@ def check_port_free(port: int, what: str) -> None:
     """Raise InfraError naming the owner if 127.0.0.1:`port` cannot be bound."""
     if port_in_use(port):
         owner = port_owner(port)
-        detail = f" (pid {owner[0]}: {owner[1][:120]})" if owner else ""
+        detail = f" (pid {owner[0]}: {' '.join(owner[1].split())[:120]})" if owner else ""
         raise InfraError(f"port {port} already in use by another process{detail}; needed by {what}")
 
 
@@ -128,8 +127,10 @@ class ManagedProcess:
         if entry is None:
             return None
         pid, ticks = entry
-        if self._popen is not None and self._popen.pid == pid and self._popen.poll() is not None:
-            return None
+        if self._popen is not None and self._popen.pid == pid:
+            # Our own unreaped child cannot be a reused PID; and right after exec its
+            # /proc/<pid>/cmdline may still read empty, so do not judge it by the marker.
+            return pid if self._popen.poll() is None else None
         if not is_alive(pid):
             return None
         if ticks is not None and proc_start_ticks(pid) != ticks:
@@ -220,13 +221,23 @@ class ManagedProcess:
         self.pid_file.write_text(f"{pid} {proc_start_ticks(pid) or ''}\n")
 
     def _wait_ready(self, timeout: float) -> None:
-        wait_until(self, self._probe_ready, timeout, self.ready_poll_s)
+        """Probe until ready; fail fast with the log tail if the process dies or time runs out."""
+        deadline = time.monotonic() + timeout
+        while not self.ready():
+            if not self.is_running():
+                raise InfraError(f"{self.name} {self.exit_text()}; log tail:\n{self.log_tail()}")
+            if time.monotonic() >= deadline:
+                raise InfraError(
+                    f"{self.name} not ready within {timeout:.0f}s; log tail:\n{self.log_tail()}"
+                )
+            time.sleep(self.ready_poll_s)
 
-    def _signal_group(self, sig: int) -> None:
-        pid = self._read_pid_file()
-        if pid is None:
-            return
-        pgid = pid[0]
+    def exit_text(self) -> str:
+        code = self._popen.poll() if self._popen is not None else None
+        return "exited during startup" + (f" with status {code}" if code is not None else "")
+
+    @staticmethod
+    def _signal_group(pgid: int, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, sig)
 
@@ -244,10 +255,10 @@ class ManagedProcess:
         """SIGTERM the process group, SIGKILL it after `timeout`; removes the pid file."""
         pid = self.pid
         if pid is not None:
-            self._signal_group(signal.SIGTERM)
+            self._signal_group(pid, signal.SIGTERM)
             if not self._wait_gone(pid, timeout):
                 log(f"{self.name} did not stop within {timeout:.0f}s: sending SIGKILL")
-                self._signal_group(signal.SIGKILL)
+                self._signal_group(pid, signal.SIGKILL)
                 self._wait_gone(pid, 10)
         self._reap()
         self.pid_file.unlink(missing_ok=True)
@@ -256,7 +267,7 @@ class ManagedProcess:
         """SIGKILL the process group (simulates a crash); data is kept."""
         pid = self.pid
         if pid is not None:
-            self._signal_group(signal.SIGKILL)
+            self._signal_group(pid, signal.SIGKILL)
             self._wait_gone(pid, 10)
         self._reap()
         self.pid_file.unlink(missing_ok=True)
@@ -266,23 +277,3 @@ class ManagedProcess:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._popen.wait(timeout=5)
             self._popen = None
-
-
-def wait_until(
-    proc: ManagedProcess, probe: Callable[[], bool], timeout: float, poll: float = 0.25
-) -> None:
-    """Poll `probe` until True; fail fast with the log tail if the process dies or time is up."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if not proc.is_running():
-            raise InfraError(f"{proc.name} exited during startup; log tail:\n{proc.log_tail()}")
-        try:
-            if probe():
-                return
-        except Exception:  # any probe error means "not ready yet"
-            pass
-        if time.monotonic() >= deadline:
-            raise InfraError(
-                f"{proc.name} not ready within {timeout:.0f}s; log tail:\n{proc.log_tail()}"
-            )
-        time.sleep(poll)

@@ -108,3 +108,8 @@ def port_owner(port: int) -> tuple[int, str] | None:
                     if str(fd.readlink()) in targets:
                         return int(entry.name), proc_cmdline(int(entry.name))
     return None
+
+
+def pid_gone(pid: int | None) -> bool:
+    """True if no live process has `pid` (zombies count as gone); False for None."""
+    return pid is not None and not is_alive(pid)

@@ -106,7 +106,7 @@ def build_rs(retry_failed: bool = False) -> Path | None:
             marker.write_text(f"cargo install exited {proc.returncode}; see {rs_build_log()}\n")
             log(
                 f"building {KIND_RS} failed (exit {proc.returncode}, log {rs_build_log()}): "
-                "falling back to the Python server"
+                "falling back to the Python server (retry: `aduan-dev setup --retry-rs`)"
             )
             return None
         marker.unlink(missing_ok=True)
@@ -167,6 +167,7 @@ def resolve_server(install: bool = True) -> tuple[str, Path | None]:
         if forced == KIND_RS:
             raise InfraError(
                 f"{ENV_FORCE}=rs but {KIND_RS} is not installed and could not be built "
-                f"(cargo install {RS_CRATE} --version {RS_VERSION}; see {rs_build_log()})"
+                f"(cargo install {RS_CRATE} --version {RS_VERSION}; log {rs_build_log()}; "
+                "retry with `aduan-dev setup --retry-rs`)"
             )
     return KIND_PY, (install_py() if install else py_binary())

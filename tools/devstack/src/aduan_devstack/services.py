@@ -19,19 +19,21 @@ class ServiceSpec:
     name: str
     module: str
     port: int
+    env_prefix: str
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def port_var(self) -> str:
+        """The service's own setting for its HTTP port, e.g. INTAKE_HTTP_PORT."""
+        return f"{self.env_prefix}HTTP_PORT"
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("intake", "aduan_intake", 8001),
-    ServiceSpec("geo-router", "aduan_geo_router", 8002),
-    ServiceSpec("disposition", "aduan_disposition", 8003),
-    ServiceSpec("sla-monitor", "aduan_sla_monitor", 8004),
-    ServiceSpec("notifier", "aduan_notifier", 8005),
-    ServiceSpec("analytics", "aduan_analytics", 8006),
+    ServiceSpec("intake", "aduan_intake", 8001, "INTAKE_"),
+    ServiceSpec("geo-router", "aduan_geo_router", 8002, "GEO_ROUTER_"),
+    ServiceSpec("disposition", "aduan_disposition", 8003, "DISPOSITION_"),
+    ServiceSpec("sla-monitor", "aduan_sla_monitor", 8004, "SLA_MONITOR_"),
+    ServiceSpec("notifier", "aduan_notifier", 8005, "NOTIFIER_"),
+    ServiceSpec("analytics", "aduan_analytics", 8006, "ANALYTICS_"),
 )
 
 
@@ -59,18 +61,26 @@ def service_env(
 
 
 class ServiceProcess(ManagedProcess):
-    """One service: `python -m <module>`, log and pid file in `run_dir/services/`."""
+    """One service: `python -m <module>`, log and pid file in `run_dir/services/`.
+
+    Its port is `<PREFIX>_HTTP_PORT` from `env` when set there, else the contract's default."""
 
     def __init__(
-        self, run_dir: Path, spec: ServiceSpec, env: dict[str, str] | None = None,
+        self,
+        run_dir: Path,
+        spec: ServiceSpec,
+        env: dict[str, str] | None = None,
         cwd: Path | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.name = spec.name
         super().__init__(run_dir)
         self.spec = spec
         self.dir = self.run_dir / "services"
         self._env_vars = env
         self._workdir = cwd
+        self.port = spec.port
+        if env and env.get(spec.port_var, "").strip().isdigit():
+            self.port = int(env[spec.port_var])
         self._began: float | None = None
 
     @property
@@ -87,13 +97,13 @@ class ServiceProcess(ManagedProcess):
 
     @property
     def url(self) -> str:
-        return self.spec.url
+        return f"http://127.0.0.1:{self.port}"
 
     def _marker(self) -> str:
         return f"-m {self.spec.module}"
 
     def _ports(self) -> list[int]:
-        return [self.spec.port]
+        return [self.port]
 
     def _env(self) -> dict[str, str] | None:
         return self._env_vars
@@ -108,7 +118,7 @@ class ServiceProcess(ManagedProcess):
         return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
 
     def describe(self) -> dict[str, object]:
-        return {"url": self.url, "module": self.spec.module}
+        return {"url": self.url, "module": self.spec.module, "port": self.port}
 
     def mark_ready(self) -> None:
         """Record the startup time of a service started with spawn()."""
@@ -122,7 +132,7 @@ class ServiceProcess(ManagedProcess):
         if self.is_running():
             return
         self.pid_file.unlink(missing_ok=True)
-        check_port_free(self.spec.port, f"service {self.name}")
+        check_port_free(self.port, f"service {self.name}")
         self._began = time.monotonic()
         self._spawn()
 
@@ -135,7 +145,7 @@ def wait_all_ready(procs: list[ServiceProcess], timeout: float) -> None:
         for proc in list(pending):
             if not proc.is_running():
                 raise InfraError(
-                    f"service {proc.name} exited during startup; log tail:\n{proc.log_tail(40)}"
+                    f"service {proc.name} {proc.exit_text()}; log tail:\n{proc.log_tail(40)}"
                 )
             if proc.ready():
                 proc.mark_ready()
