@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 # --- topics -------------------------------------------------------------------------------------
 
@@ -73,14 +72,8 @@ def tracking_code_for(report_id: uuid.UUID, prefix: str = "JKT") -> str:
 # --- shared value types -------------------------------------------------------------------------
 
 
-def _finite(value: float) -> float:
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    return value
-
-
-Latitude = Annotated[float, Field(ge=-90, le=90), AfterValidator(_finite)]
-Longitude = Annotated[float, Field(ge=-180, le=180), AfterValidator(_finite)]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
 class ReportState(StrEnum):

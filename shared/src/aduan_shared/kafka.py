@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -46,7 +47,7 @@ def create_broker(settings: KafkaSettings, service: str, metrics: ServiceMetrics
         request_timeout_ms=int(max(settings.kafka_publish_timeout_s * 2, 10) * 1000),
         middlewares=[_correlation_middleware()],
         decoder=_json_decoder,
-        logger=get_logger("faststream"),
+        logger=logging.getLogger("aduan.broker"),  # rendered by our formatter, not FastStream's
     )
     broker.add_middleware(_dead_letter_middleware(broker, metrics))
     return broker

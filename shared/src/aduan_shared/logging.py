@@ -45,7 +45,8 @@ def configure_logging(service: str, fmt: str = "console", level: str = "INFO") -
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "kafka", "pymongo", "uvicorn.access"):
+    # FastStream logs every message received and processed at INFO through "aduan.broker".
+    for noisy in ("aiokafka", "kafka", "pymongo", "uvicorn.access", "aduan.broker"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.contextvars.bind_contextvars(service=service)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
 import time
@@ -118,6 +120,9 @@ def run_platform(run_dir: Path, detach: bool = False, timeout: float = 120) -> i
             return 0
         log("running; Ctrl-C stops the services and the infrastructure")
         _watch(procs)
+        log("every service has exited (`aduan-dev down`?): stopping the infrastructure")
+        _stop_quietly(run_dir)
+        _reap_children()
     except KeyboardInterrupt:
         log("stopping ...")
         code = 0 if not detach else 130
@@ -133,14 +138,21 @@ def run_platform(run_dir: Path, detach: bool = False, timeout: float = 120) -> i
 
 
 def _watch(procs: list[ServiceProcess]) -> None:
-    """Block until interrupted, reporting services that exit on their own."""
+    """Block until interrupted or every service is gone, reporting services that exit."""
     dead: set[str] = set()
-    while True:
+    while len(dead) < len(procs):
         time.sleep(1)
         for proc in procs:
             if proc.name not in dead and not proc.is_running():
                 dead.add(proc.name)
                 log(f"service {proc.name} exited; log tail:\n{proc.log_tail(20)}")
+
+
+def _reap_children() -> None:
+    """Collect the exit status of children another process stopped, so none stays a zombie."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
 
 
 def _stop_quietly(run_dir: Path) -> None:
