@@ -16,8 +16,9 @@ from aduan_shared.service import asyncapi
 SERVICES = ("intake", "geo-router", "disposition", "sla-monitor", "notifier", "analytics")
 
 
-def main() -> int:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/api")
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0] if args else "docs/api")
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ADUAN_VAULT_PUBLIC_KEY", "unused-for-documents")
     for name in SERVICES:
