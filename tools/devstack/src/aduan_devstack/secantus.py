@@ -99,19 +99,38 @@ def build_rs(retry_failed: bool = False) -> Path | None:
         began = time.monotonic()
         cmd = [cargo, "install", RS_CRATE, "--version", RS_VERSION, "--locked"]
         cmd.append("--ignore-rust-version")
-        with rs_build_log().open("wb") as out:
-            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)
+        returncode = _cargo_with_progress(cmd, rs_build_log(), began)
         binary = rs_binary()
-        if proc.returncode != 0 or binary is None:
-            marker.write_text(f"cargo install exited {proc.returncode}; see {rs_build_log()}\n")
+        if returncode != 0 or binary is None:
+            marker.write_text(f"cargo install exited {returncode}; see {rs_build_log()}\n")
             log(
-                f"building {KIND_RS} failed (exit {proc.returncode}, log {rs_build_log()}): "
+                f"building {KIND_RS} failed (exit {returncode}, log {rs_build_log()}): "
                 "falling back to the Python server (retry: `aduan-dev setup --retry-rs`)"
             )
             return None
         marker.unlink(missing_ok=True)
         log(f"built {binary} in {time.monotonic() - began:.0f}s")
         return binary
+
+
+#: Crates `cargo install secantus-mdb` compiles (measured), for the progress line's estimate.
+RS_CRATES_EXPECTED = 210
+PROGRESS_EVERY_S = 15.0
+
+
+def _cargo_with_progress(cmd: list[str], build_log: Path, began: float) -> int:
+    """Run cargo into `build_log`, printing how many crates it compiled every few seconds."""
+    with build_log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        while True:
+            try:
+                return proc.wait(timeout=PROGRESS_EVERY_S)
+            except subprocess.TimeoutExpired:
+                compiled = build_log.read_bytes().count(b"Compiling ")
+                log(
+                    f"{KIND_RS}: {compiled}/~{RS_CRATES_EXPECTED} crates compiled, "
+                    f"{time.monotonic() - began:.0f}s"
+                )
 
 
 def install_py() -> Path:
