@@ -3,6 +3,7 @@
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 from aduan_geo_router.adapters.boundaries import BoundaryError, BoundaryIndex
 from aduan_shared.city import ensure_sample_city
@@ -68,3 +69,18 @@ def test_missing_columns_are_a_clear_error(tmp_path: Path) -> None:
     )
     with pytest.raises(BoundaryError, match="missing columns"):
         BoundaryIndex.load(tmp_path)
+
+
+def test_batch_placement_equals_single_placement(jakarta: BoundaryIndex) -> None:
+    rng = np.random.default_rng(7)
+    lats = rng.uniform(-6.3708, -6.089, 3000)
+    lons = rng.uniform(106.6862, 106.9728, 3000)
+    batch = jakarta.locate_many(lats, lons)
+    codes = {"polygon": 0, "snapped": 1, "none": 2}
+    for i in range(len(lats)):
+        single = jakarta.locate(float(lats[i]), float(lons[i]))
+        owner = -1 if single.kelurahan is None else jakarta.kelurahan.index(single.kelurahan)
+        assert (int(batch.owner[i]), int(batch.method[i])) == (owner, codes[single.method])
+        if single.method == "snapped":
+            assert batch.distance_m[i] == pytest.approx(single.distance_m, abs=0.1)
+    assert set(np.unique(batch.method)) == {0, 1, 2}  # the sample covers all three outcomes
