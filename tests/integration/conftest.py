@@ -28,6 +28,7 @@ from aduan_shared.events import ALL_DLQ_TOPICS, ALL_TOPICS
 
 REPO = Path(__file__).resolve().parents[2]
 JAKARTA = REPO.parent / "shared" / "data" / "jakarta"
+JAKARTA_CONFIG = REPO / "config" / "cities" / "jakarta"
 
 
 @dataclass
@@ -111,7 +112,8 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
     run_dir = tmp_path_factory.mktemp("platform")
     session = uuid.uuid4().hex[:8]
     base = service_env(REPO, servers.kafka_bootstrap, servers.mongo_url)
-    base["ADUAN_CITY_DIR"] = str(JAKARTA)
+    base["ADUAN_CITY_DIR"] = str(JAKARTA_CONFIG)
+    base["ADUAN_BOUNDARIES_DIR"] = str(JAKARTA)
     base["LOG_FORMAT"] = "json"
     procs: dict[str, ServiceProcess] = {}
     urls: dict[str, str] = {}

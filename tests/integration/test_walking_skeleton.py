@@ -20,7 +20,7 @@ SERVICES = ("intake", "geo-router", "disposition", "sla-monitor", "notifier", "a
 
 
 def kelurahan_point(platform: Platform, name: str) -> dict[str, str]:
-    with (Path(platform.env["ADUAN_CITY_DIR"]) / "kelurahan_codes.csv").open() as f:
+    with (Path(platform.env["ADUAN_BOUNDARIES_DIR"]) / "kelurahan_codes.csv").open() as f:
         return next(r for r in csv.DictReader(f) if r["kelurahan"] == name)
 
 

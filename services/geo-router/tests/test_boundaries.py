@@ -3,6 +3,7 @@
 import csv
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
 from aduan_geo_router.adapters.boundaries import BoundaryError, BoundaryIndex
@@ -84,3 +85,66 @@ def test_batch_placement_equals_single_placement(jakarta: BoundaryIndex) -> None
         if single.method == "snapped":
             assert batch.distance_m[i] == pytest.approx(single.distance_m, abs=0.1)
     assert set(np.unique(batch.method)) == {0, 1, 2}  # the sample covers all three outcomes
+
+
+def _write_city(directory: Path, boundaries: str) -> Path:
+    (directory / "city.yaml").write_text(f"name: Uji\nboundaries:\n{boundaries}")
+    return directory
+
+
+@pytest.mark.parametrize(("suffix", "layer"), [(".shp", None), (".gpkg", "desa")])
+def test_shapefile_and_geopackage_with_other_column_names(
+    tmp_path: Path, suffix: str, layer: str | None
+) -> None:
+    frame = gpd.read_file(ensure_sample_city(tmp_path / "src") / "kelurahan.geojson")
+    frame = frame.rename(columns={"kode": "KD_DESA", "kelurahan": "NAMOBJ"})
+    frame = frame.drop(columns=["kecamatan", "kota"]).to_crs("EPSG:32748")  # not WGS84
+    frame.to_file(tmp_path / f"desa{suffix}", layer=layer)
+    layer_line = f", layer: {layer}" if layer else ""
+    index = BoundaryIndex.load(
+        _write_city(
+            tmp_path,
+            (f"  kelurahan: {{file: desa{suffix}, code: KD_DESA, name: NAMOBJ{layer_line}}}\n"),
+        )
+    )
+    placement = index.locate(-6.495, 106.805)
+    assert placement.kelurahan is not None
+    assert placement.kelurahan.kode == "99.71.01.1001"
+    assert placement.kelurahan.name == "Melati"
+    assert placement.kelurahan.kecamatan == "99.71.01"  # no name column: derived from the code
+    assert placement.kelurahan.kota == "99.71"
+
+
+def test_overlapping_kelurahan_are_named_at_start_up(tmp_path: Path) -> None:
+    frame = gpd.read_file(ensure_sample_city(tmp_path / "src") / "kelurahan.geojson")
+    frame.loc[0, "geometry"] = frame.geometry[0].buffer(0.002)  # ~200 m into its neighbours
+    frame.to_file(tmp_path / "k.geojson")
+    with pytest.raises(BoundaryError, match=r"overlap more than 500 m²: 99\.71\.01\.1001 & "):
+        BoundaryIndex.load(
+            _write_city(
+                tmp_path,
+                (
+                    "  kelurahan: {file: k.geojson, name: kelurahan,\n"
+                    "              kecamatan: kecamatan, kota: kota}\n"
+                    "  overlap_tolerance_m2: 500\n"
+                ),
+            )
+        )
+
+
+def test_duplicate_codes_and_missing_files_are_named(tmp_path: Path) -> None:
+    frame = gpd.read_file(ensure_sample_city(tmp_path / "src") / "kelurahan.geojson")
+    frame.loc[1, "kode"] = frame.kode[0]
+    frame.to_file(tmp_path / "k.geojson")
+    city = _write_city(tmp_path, "  kelurahan: {file: k.geojson, name: kelurahan}\n")
+    with pytest.raises(BoundaryError, match=r"duplicate kode \['99\.71\.01\.1001'\]"):
+        BoundaryIndex.load(city)
+    (tmp_path / "k.geojson").unlink()
+    with pytest.raises(BoundaryError, match="does not exist"):
+        BoundaryIndex.load(city)
+
+
+def test_jakarta_islands_route_too(jakarta: BoundaryIndex) -> None:
+    pramuka = jakarta.locate(-5.7452, 106.6135)  # Pulau Pramuka, Kepulauan Seribu
+    assert pramuka.kelurahan is not None
+    assert pramuka.kelurahan.kota == "Kepulauan Seribu"

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 KELURAHAN_FILE = "kelurahan.geojson"
-SAMPLE_CITY_VERSION = "1"
+SAMPLE_CITY_VERSION = "2"
 
 
 class CityConfigError(RuntimeError):
@@ -42,10 +42,10 @@ def resolve_city_dir(configured: Path | None) -> Path:
     """The city directory to use: the configured one (checked) or the generated sample city."""
     if configured is None:
         return ensure_sample_city(cache_dir() / f"sample-city-v{SAMPLE_CITY_VERSION}")
-    if not (configured / KELURAHAN_FILE).is_file():
+    if not (configured / "city.yaml").is_file() and not (configured / KELURAHAN_FILE).is_file():
         raise CityConfigError(
-            f"ADUAN_CITY_DIR={configured} has no {KELURAHAN_FILE}; point it at the city's "
-            "configuration directory or unset it to use the generated sample city"
+            f"ADUAN_CITY_DIR={configured} has neither city.yaml nor {KELURAHAN_FILE}; point it "
+            "at the city's configuration directory or unset it to use the generated sample city"
         )
     return configured
 
@@ -83,14 +83,29 @@ def sample_city_features() -> list[dict[str, object]]:
     return features
 
 
+SAMPLE_CITY_YAML = """\
+# The generated sample city (fictional): used when ADUAN_CITY_DIR is not set.
+name: Kota Sampel
+tracking_prefix: SMP
+boundaries:
+  dir: .
+  kelurahan: {file: kelurahan.geojson, name: kelurahan, kecamatan: kecamatan, kota: kota}
+"""
+
+
 def ensure_sample_city(directory: Path) -> Path:
     """Write the sample city into `directory` unless it is already there; return the directory."""
-    target = directory / KELURAHAN_FILE
-    if not target.is_file():
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(
-            json.dumps({"type": "FeatureCollection", "features": sample_city_features()})
-        )
-        tmp.replace(target)
+    files = {
+        KELURAHAN_FILE: json.dumps(
+            {"type": "FeatureCollection", "features": sample_city_features()}
+        ),
+        "city.yaml": SAMPLE_CITY_YAML,
+    }
+    for name, text in files.items():
+        target = directory / name
+        if not target.is_file():
+            directory.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.replace(target)
     return directory

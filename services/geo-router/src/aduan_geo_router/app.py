@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aduan_shared.city import resolve_city_dir
+from aduan_shared.cityconfig import load_city
 from aduan_shared.events import ReportRouted
 from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
@@ -19,11 +20,8 @@ DESCRIPTION = "Routes each received report by its location and category to the r
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     core = service_core("geo-router", settings)
-    boundaries = BoundaryIndex.load(
-        resolve_city_dir(settings.city_dir),
-        snap_distance_m=settings.snap_distance_m,
-        metric_crs=settings.metric_crs,
-    )
+    city = load_city(resolve_city_dir(settings.city_dir))
+    boundaries = BoundaryIndex.from_city(city)
     store = MongoRoutingStore(core.db)
     deps = Deps(boundaries, store, core.publisher(ReportRouted), core.metrics)
     core.broker.include_router(create_router(deps))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aduan_shared.settings import ServiceSettings, prefixed
-from pydantic import Field
 
 
 class Settings(ServiceSettings):
@@ -12,5 +11,3 @@ class Settings(ServiceSettings):
     service_name: str = "geo-router"
     http_port: int = 8002
     mongodb_database: str = "aduan_geo_router"
-    snap_distance_m: float = Field(default=200.0, ge=0)
-    metric_crs: str = "EPSG:32748"

@@ -53,8 +53,9 @@ def service_env(
         env.setdefault(key, value)
     env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_bootstrap
     env["MONGODB_URL"] = mongo_url
-    city = (repo_root / ".." / "shared" / "data" / "jakarta").resolve()
-    if "ADUAN_CITY_DIR" not in env and city.is_dir():
+    # Jakarta's configuration; its boundaries are read from ../shared/data/jakarta (city.yaml).
+    city = repo_root / "config" / "cities" / "jakarta"
+    if "ADUAN_CITY_DIR" not in env and (city / "city.yaml").is_file():
         env["ADUAN_CITY_DIR"] = str(city)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env

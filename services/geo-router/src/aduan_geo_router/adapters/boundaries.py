@@ -9,7 +9,8 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from aduan_shared.city import KELURAHAN_FILE
+from aduan_shared.city import kecamatan_kode, kota_kode
+from aduan_shared.cityconfig import BoundaryLayer, CityConfig, load_city
 from pyproj import Transformer
 
 from aduan_geo_router.domain import Kelurahan, Placement
@@ -27,7 +28,64 @@ class BatchPlacement:
 
 
 class BoundaryError(RuntimeError):
-    """The boundary file cannot be used (missing columns, empty or duplicate features)."""
+    """The boundary file cannot be used (missing columns, empty, duplicate or overlapping)."""
+
+
+def read_kelurahan(path: Path, layer: BoundaryLayer) -> gpd.GeoDataFrame:
+    """The kelurahan of a GeoJSON, Shapefile or GeoPackage as a WGS84 frame with the columns
+    `kode`, `kelurahan`, `kecamatan`, `kota`, sorted by code, geometries repaired."""
+    if not path.is_file():
+        raise BoundaryError(f"boundary file {path} does not exist")
+    frame = gpd.read_file(path, layer=layer.layer) if layer.layer else gpd.read_file(path)
+    wanted = {layer.code: "kode", layer.name: "kelurahan"}
+    missing = sorted(
+        c
+        for c in (layer.code, layer.name, layer.kecamatan, layer.kota)
+        if c and c not in frame.columns
+    )
+    if missing:
+        raise BoundaryError(f"{path}: missing columns {missing} (set them in city.yaml)")
+    frame = frame.rename(
+        columns=wanted
+        | {c: n for c, n in ((layer.kecamatan, "kecamatan"), (layer.kota, "kota")) if c}
+    )
+    frame["kode"] = frame["kode"].astype(str)
+    for derived, code_of in (("kecamatan", kecamatan_kode), ("kota", kota_kode)):
+        if derived not in frame.columns:  # no name column: the code derived from the kelurahan's
+            frame[derived] = frame["kode"].map(code_of)
+    if frame.empty:
+        raise BoundaryError(f"{path}: no features")
+    frame = frame.set_crs(WGS84) if frame.crs is None else frame.to_crs(WGS84)
+    dupes = sorted(frame.loc[frame["kode"].duplicated(), "kode"].unique())
+    if dupes:
+        raise BoundaryError(f"{path}: duplicate kode {dupes}")
+    empty = sorted(frame.loc[frame.geometry.is_empty | frame.geometry.isna(), "kode"])
+    if empty:
+        raise BoundaryError(f"{path}: empty geometry for {empty}")
+    frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
+    columns = ["kode", "kelurahan", "kecamatan", "kota", "geometry"]
+    return frame[columns].sort_values("kode").reset_index(drop=True)
+
+
+def check_overlaps(
+    frame: gpd.GeoDataFrame, metric_crs: str, tolerance_m2: float, path: Path
+) -> None:
+    """Raise BoundaryError naming the kelurahan pairs that overlap by more than the tolerance."""
+    metric = frame.geometry.to_crs(metric_crs).to_numpy()
+    left, right = shapely.STRtree(metric).query(metric, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    areas = shapely.area(shapely.intersection(metric[left], metric[right]))
+    bad = [
+        (frame.kode[i], frame.kode[j], round(float(a)))
+        for i, j, a in zip(left, right, areas, strict=True)
+        if a > tolerance_m2
+    ]
+    if bad:
+        listed = ", ".join(f"{a} & {b} ({m} m²)" for a, b, m in bad[:10])
+        raise BoundaryError(
+            f"{path}: {len(bad)} kelurahan pairs overlap more than {tolerance_m2:g} m²: {listed}"
+        )
 
 
 @dataclass
@@ -48,31 +106,26 @@ class BoundaryIndex:
         self._to_metric = Transformer.from_crs(WGS84, self.metric_crs, always_xy=True)
 
     @classmethod
-    def load(
-        cls, city_dir: Path, *, snap_distance_m: float = 200.0, metric_crs: str = "EPSG:32748"
-    ) -> BoundaryIndex:
-        """Read `kelurahan.geojson` of the city; raise BoundaryError naming what is wrong."""
-        path = city_dir / KELURAHAN_FILE
-        frame = gpd.read_file(path)
-        missing = {"kode", "kelurahan", "kecamatan", "kota"} - set(frame.columns)
-        if missing:
-            raise BoundaryError(f"{path}: missing columns {sorted(missing)}")
-        if frame.empty:
-            raise BoundaryError(f"{path}: no features")
-        frame = frame.set_crs(WGS84) if frame.crs is None else frame.to_crs(WGS84)
-        frame["geometry"] = shapely.make_valid(frame.geometry.to_numpy())
-        dupes = sorted(frame.loc[frame["kode"].duplicated(), "kode"].unique())
-        if dupes:
-            raise BoundaryError(f"{path}: duplicate kode {dupes}")
-        empty = sorted(frame.loc[frame.geometry.is_empty, "kode"])
-        if empty:
-            raise BoundaryError(f"{path}: empty geometry for {empty}")
-        frame = frame.sort_values("kode").reset_index(drop=True)
+    def load(cls, city_dir: Path) -> BoundaryIndex:
+        """The index of a city directory (`city.yaml`, or just `kelurahan.geojson`)."""
+        return cls.from_city(load_city(city_dir))
+
+    @classmethod
+    def from_city(cls, city: CityConfig) -> BoundaryIndex:
+        """Read, repair and check the city's kelurahan; raise BoundaryError naming what is wrong."""
+        layer = city.city.boundaries.kelurahan
+        frame = read_kelurahan(city.kelurahan_path, layer)
+        check_overlaps(
+            frame,
+            city.city.metric_crs,
+            city.city.boundaries.overlap_tolerance_m2,
+            city.kelurahan_path,
+        )
         kels = [
             Kelurahan(str(r.kode), str(r.kelurahan), str(r.kecamatan), str(r.kota))
             for r in frame.itertuples()
         ]
-        return cls(kels, frame, snap_distance_m, metric_crs)
+        return cls(kels, frame, city.city.routing.snap_distance_m, city.city.metric_crs)
 
     def locate(self, lat: float, lon: float) -> Placement:
         """Place a WGS84 point: inside a polygon, snapped within the limit, or outside_area.

@@ -1,0 +1,260 @@
+"""The city's configuration (`city.yaml`, `units.yaml`): boundaries, routing policy, units, heads.
+
+Every service reads the same directory (`ADUAN_CITY_DIR`); the geo-router adds the geometry.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aduan_shared.city import KELURAHAN_FILE, CityConfigError, kecamatan_kode, kota_kode
+
+UnitKind = Literal["kelurahan", "kecamatan", "kota", "dinas", "sudin", "admin_pool", "verifier"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BoundaryLayer(_Strict):
+    file: str
+    layer: str | None = None
+    code: str = "kode"
+    name: str
+    kecamatan: str | None = None
+    kota: str | None = None
+
+
+class BoundariesConfig(_Strict):
+    dir: str = "."
+    kelurahan: BoundaryLayer
+    overlap_tolerance_m2: float = Field(default=500.0, ge=0)
+
+
+class Window(_Strict):
+    distance_m: float = Field(gt=0)
+    days: float = Field(gt=0)
+
+
+class RoutingPolicy(_Strict):
+    snap_distance_m: float = Field(default=200.0, ge=0)
+    duplicate: Window = Window(distance_m=50, days=14)
+    recurrence: Window = Window(distance_m=50, days=30)
+
+
+class CityFile(_Strict):
+    name: str
+    tracking_prefix: str = "JKT"
+    timezone: str = "Asia/Jakarta"
+    metric_crs: str = "EPSG:32748"
+    boundaries: BoundariesConfig
+    routing: RoutingPolicy = RoutingPolicy()
+    categories: str | None = None
+    units: str | None = None
+
+
+class UnitRef(_Strict):
+    id: str
+    name: str
+
+
+class Opd(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: str
+    sudin: bool = True
+
+
+class Head(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    official_id: str
+    name: str
+    since: date = Field(alias="from")
+
+
+class UnitsFile(_Strict):
+    admin_pool: UnitRef = UnitRef(id="crm-admin", name="Admin CRM")
+    verifier: UnitRef = UnitRef(id="verifier", name="Verifikator")
+    opd: tuple[Opd, ...] = ()
+    names: dict[str, str] = {}
+    heads: dict[str, tuple[Head, ...]] = {}
+
+
+@dataclass(frozen=True)
+class Area:
+    """A kelurahan as the boundary attributes name it."""
+
+    kode: str
+    name: str
+    kecamatan: str
+    kota: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    name: str
+    kind: UnitKind
+    parent_id: str | None = None  # the Dinas of a Sudin
+    kota_kode: str | None = None
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise CityConfigError(f"{path} does not exist")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CityConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _model(model: type[M], path: Path) -> M:
+    try:
+        return model.model_validate(_read_yaml(path) or {})
+    except ValidationError as exc:
+        raise CityConfigError(f"{path}: {exc}") from exc
+
+
+def read_areas(path: Path, layer: BoundaryLayer) -> list[Area]:
+    """The kelurahan attributes of a boundary file (GeoJSON natively, other formats via pyogrio)."""
+    columns = [layer.code, layer.name, layer.kecamatan or layer.name, layer.kota or layer.name]
+    if path.suffix.lower() in {".geojson", ".json"}:
+        rows = [f.get("properties") or {} for f in json.loads(path.read_text())["features"]]
+    else:
+        import pyogrio  # only cities with Shapefile/GeoPackage boundaries need it here
+
+        frame = pyogrio.read_dataframe(path, layer=layer.layer, read_geometry=False)
+        rows = frame.to_dict("records")
+    missing = [c for c in columns if rows and c not in rows[0]]
+    if missing:
+        raise CityConfigError(f"{path}: missing columns {missing}")
+    return [
+        Area(str(r[columns[0]]), str(r[columns[1]]), str(r[columns[2]]), str(r[columns[3]]))
+        for r in rows
+    ]
+
+
+@dataclass
+class CityConfig:
+    """The loaded configuration: `load_city(dir)` builds it, the services read it."""
+
+    directory: Path
+    city: CityFile
+    units_file: UnitsFile
+    boundary_dir: Path
+
+    @property
+    def kelurahan_path(self) -> Path:
+        return self.boundary_dir / self.city.boundaries.kelurahan.file
+
+    @property
+    def categories_path(self) -> Path | None:
+        return self.directory / self.city.categories if self.city.categories else None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.city.timezone)
+
+    def units(self, areas: list[Area]) -> dict[str, Unit]:
+        """Every unit: the area offices derived from `areas`, the OPD and Sudin, pool, verifier."""
+        uf = self.units_file
+        found: dict[str, Unit] = {}
+        kotas: dict[str, str] = {}
+        for a in sorted(areas, key=lambda a: a.kode):
+            kec, kota = kecamatan_kode(a.kode), kota_kode(a.kode)
+            kotas[kota] = a.kota
+            found[f"kelurahan:{a.kode}"] = Unit(
+                f"kelurahan:{a.kode}", f"Kelurahan {a.name}", "kelurahan", kota_kode=kota
+            )
+            found.setdefault(
+                f"kecamatan:{kec}",
+                Unit(f"kecamatan:{kec}", f"Kecamatan {a.kecamatan}", "kecamatan", kota_kode=kota),
+            )
+            found.setdefault(
+                f"kota:{kota}", Unit(f"kota:{kota}", f"Kota {a.kota}", "kota", kota_kode=kota)
+            )
+        for opd in uf.opd:
+            dinas = f"dinas:{opd.code}"
+            found[dinas] = Unit(dinas, opd.name, "dinas")
+            for kota, kota_name in kotas.items() if opd.sudin else ():
+                sid = f"sudin:{opd.code}:{kota}"
+                name = (
+                    f"Suku Dinas {opd.name.removeprefix('Dinas ')} {kota_name}"
+                    if opd.name.startswith("Dinas ")
+                    else f"{opd.name} {kota_name}"
+                )
+                found[sid] = Unit(sid, name, "sudin", parent_id=dinas, kota_kode=kota)
+        found[uf.admin_pool.id] = Unit(uf.admin_pool.id, uf.admin_pool.name, "admin_pool")
+        found[uf.verifier.id] = Unit(uf.verifier.id, uf.verifier.name, "verifier")
+        for unit_id, name in uf.names.items():
+            if unit_id in found:
+                u = found[unit_id]
+                found[unit_id] = Unit(u.id, name, u.kind, u.parent_id, u.kota_kode)
+        return found
+
+    def head_of(self, unit_id: str, at: datetime) -> Head:
+        """The official heading `unit_id` at `at` (the city's date); a placeholder if unlisted."""
+        heads = self.units_file.heads.get(unit_id, ())
+        day = at.astimezone(self.tz).date()
+        i = bisect_right([h.since for h in heads], day)
+        if i == 0:
+            return Head(official_id=f"head:{unit_id}", name=f"Kepala {unit_id}", since=date.min)
+        return heads[i - 1]
+
+
+def load_city(directory: Path) -> CityConfig:
+    """Read `city.yaml` and `units.yaml` of a city directory; raise CityConfigError naming the
+    file and the problem."""
+    if not (directory / "city.yaml").is_file() and (directory / KELURAHAN_FILE).is_file():
+        return _boundaries_only(directory)
+    city = _model(CityFile, directory / "city.yaml")
+    units = _model(UnitsFile, directory / city.units) if city.units else UnitsFile()
+    for unit_id, heads in units.heads.items():
+        if list(heads) != sorted(heads, key=lambda h: h.since):
+            raise CityConfigError(
+                f"{directory / str(city.units)}: heads of {unit_id} not in date order"
+            )
+    override = os.environ.get("ADUAN_BOUNDARIES_DIR")
+    boundary_dir = Path(override) if override else (directory / city.boundaries.dir).resolve()
+    return CityConfig(directory, city, units, boundary_dir)
+
+
+def _boundaries_only(directory: Path) -> CityConfig:
+    """A directory with nothing but `kelurahan.geojson`: default policy, no OPD, no categories."""
+    layer = BoundaryLayer(file=KELURAHAN_FILE, name="kelurahan", kecamatan="kecamatan", kota="kota")
+    city = CityFile(name=directory.name, boundaries=BoundariesConfig(kelurahan=layer))
+    return CityConfig(directory, city, UnitsFile(), directory)
+
+
+def resolve_target(target: str, kelurahan_kode: str | None) -> str | None:
+    """The unit id a routing target names for a report in `kelurahan_kode` (None: no location).
+
+    `kelurahan`, `kecamatan`, `kota` and `sudin:<opd>` need the place; `dinas:<opd>` does not.
+    Returns None when the place is needed but unknown. Raises ValueError on a malformed target.
+    """
+    kind, _, opd = target.partition(":")
+    if kind == "dinas" and opd:
+        return f"dinas:{opd}"
+    if kind not in {"kelurahan", "kecamatan", "kota", "sudin"} or (kind == "sudin") != bool(opd):
+        raise ValueError(f"malformed routing target {target!r}")
+    if kelurahan_kode is None:
+        return None
+    if kind == "kelurahan":
+        return f"kelurahan:{kelurahan_kode}"
+    if kind == "kecamatan":
+        return f"kecamatan:{kecamatan_kode(kelurahan_kode)}"
+    if kind == "kota":
+        return f"kota:{kota_kode(kelurahan_kode)}"
+    return f"sudin:{opd}:{kota_kode(kelurahan_kode)}"
