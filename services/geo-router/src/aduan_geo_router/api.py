@@ -8,11 +8,13 @@ from aduan_shared.events import AreaRef, Latitude, Longitude
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from aduan_geo_router.adapters.boundaries import BoundaryIndex
 from aduan_geo_router.domain import area_refs, decide_route
+from aduan_geo_router.router import Router
 
 
 class RoutePreview(BaseModel):
+    """The routing part of the routed event, for a point."""
+
     category: str
     kelurahan: AreaRef | None
     kecamatan: AreaRef | None
@@ -25,7 +27,7 @@ class RoutePreview(BaseModel):
     reason: str | None
 
 
-def create_api(boundaries: BoundaryIndex) -> APIRouter:
+def create_api(router_: Router) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["routing"])
 
     @router.get("/route", response_model=RoutePreview, summary="Routing decision for a point")
@@ -34,10 +36,11 @@ def create_api(boundaries: BoundaryIndex) -> APIRouter:
         lon: Annotated[Longitude, Query()],
         category: str | None = None,
     ) -> RoutePreview:
-        decision = decide_route(boundaries.locate(lat, lon), category)
+        choice = router_.choose_category(category or router_.catalog.default, "")
+        decision = decide_route(router_.place_point(lat, lon), choice, router_.units)
         kelurahan, kecamatan, kota = area_refs(decision.placement.kelurahan)
         return RoutePreview(
-            category=decision.category,
+            category=choice.name,
             kelurahan=kelurahan,
             kecamatan=kecamatan,
             kota=kota,

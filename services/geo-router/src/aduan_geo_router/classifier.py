@@ -23,23 +23,18 @@ _KEYS = frozenset({"name", "code", "route", "keywords"})
 FUZZY_MIN_LEN = 7  # keyword tokens at least this long (squeezed) may match with one typo
 FUZZY_FACTOR = 0.75  # weight of a keyword hit that needed a typo correction
 
-# Common chat spellings → the word used in keywords (keys and values are squeezed on load).
-_SLANG_RAW = {
-    "jl": "jalan", "jln": "jalan", "jlan": "jalan", "jalanan": "jalan", "jaln": "jalan",
-    "smpah": "sampah", "sampa": "sampah", "bnjir": "banjir", "banjr": "banjir",
-    "mcet": "macet", "lstrik": "listrik", "listrk": "listrik",
-    "phn": "pohon", "pohn": "pohon", "prkir": "parkir", "parkr": "parkir", "orange": "oranye",
-    "brisik": "berisik", "brsik": "berisik", "ngrokok": "ngerokok", "ngeroko": "ngerokok",
-    "mampt": "mampet", "mampat": "mampet",
-    "gk": "tidak", "ga": "tidak", "gak": "tidak", "ngga": "tidak", "nggak": "tidak",
-    "enggak": "tidak", "tdk": "tidak", "tak": "tidak", "udh": "sudah", "udah": "sudah",
-    "sdh": "sudah", "blm": "belum", "blom": "belum", "yg": "yang", "dgn": "dengan",
-    "krn": "karena", "tlg": "tolong", "bgt": "banget", "bnyk": "banyak", "dri": "dari",
-    "org": "orang", "sy": "saya", "rmh": "rumah", "dpn": "depan", "dkt": "dekat",
-    "bs": "bisa", "utk": "untuk", "sm": "sama", "kebakar": "kebakaran",
-    "konslet": "korsleting", "korslet": "korsleting", "ambulance": "ambulans",
-    "hydrant": "hidran", "ektp": "ktp", "wc": "toilet",
-}
+# Common chat spellings → the word used in keywords (both sides squeezed on load).
+_SLANG_RAW = """
+jl=jalan jln=jalan jlan=jalan jalanan=jalan jaln=jalan smpah=sampah sampa=sampah
+bnjir=banjir banjr=banjir mcet=macet lstrik=listrik listrk=listrik phn=pohon pohn=pohon
+prkir=parkir parkr=parkir orange=oranye brisik=berisik brsik=berisik ngrokok=ngerokok
+ngeroko=ngerokok mampt=mampet mampat=mampet gk=tidak ga=tidak gak=tidak ngga=tidak
+nggak=tidak enggak=tidak tdk=tidak tak=tidak udh=sudah udah=sudah sdh=sudah blm=belum
+blom=belum yg=yang dgn=dengan krn=karena tlg=tolong bgt=banget bnyk=banyak dri=dari
+org=orang sy=saya rmh=rumah dpn=depan dkt=dekat bs=bisa utk=untuk sm=sama
+kebakar=kebakaran konslet=korsleting korslet=korsleting ambulance=ambulans
+hydrant=hidran ektp=ktp wc=toilet
+"""
 
 
 def _squeeze(token: str) -> str:
@@ -47,7 +42,7 @@ def _squeeze(token: str) -> str:
     return token if len(token) <= 3 else _SQUEEZE.sub(r"\1", token)
 
 
-_SLANG = {_squeeze(k): _squeeze(v) for k, v in _SLANG_RAW.items()}
+_SLANG = {_squeeze(k): _squeeze(v) for k, v in (pair.split("=") for pair in _SLANG_RAW.split())}
 
 
 def _token_forms(raw: str) -> tuple[str, ...]:
@@ -143,8 +138,10 @@ class CategoryCatalog:
         """Best category for `text` by whole-word keyword hits.
 
         Each distinct keyword hit scores its number of words (a two-word phrase scores 2), times
-        0.75 if a word needed a one-typo correction; within a category, hits overlapping a longer
-        hit are dropped. With best score s1 and runner-up s2:
+        0.75 if a word needed a one-typo correction. A hit inside a longer hit of another category
+        is dropped ("kereta api" hides "api"); within a category, longest hits are taken first and
+        shorter ones overlapping them are dropped ("got mampet" hides "mampet"). With the best
+        category's score s1 and the runner-up's s2:
 
             confidence = (1 - 0.5 ** s1) * (0.5 + 0.5 * (s1 - s2) / s1)
 
@@ -152,12 +149,11 @@ class CategoryCatalog:
         the value. Ties go to the category listed first. No hit → the default, confidence 0.0.
         """
         positions = self._with_corrections(_positions(text))
-        hits: dict[int, list[tuple[int, int, float, str]]] = {}
+        hits: list[tuple[int, int, int, float, str]] = []
         for start in range(len(positions)):
             for form, factor in positions[start]:
                 for cat_i, tokens, kw in self._index.get(form, ()):
-                    end = start + len(tokens)
-                    if end > len(positions):
+                    if start + len(tokens) > len(positions):
                         continue
                     f = factor
                     for j in range(1, len(tokens)):
@@ -166,17 +162,29 @@ class CategoryCatalog:
                             break
                         f = min(f, g)
                     else:
-                        hits.setdefault(cat_i, []).append((start, end, len(tokens) * f, kw))
-        scored: list[tuple[float, int, tuple[str, ...]]] = []
-        for cat_i, cat_hits in hits.items():
-            score, matched = _score(cat_hits)
-            scored.append((round(score, 6), -cat_i, matched))
-        if not scored:
+                        hits.append((cat_i, start, start + len(tokens), len(tokens) * f, kw))
+        scores: dict[int, dict[str, tuple[float, int]]] = {}  # category → kw → (weight, start)
+        kept: list[tuple[int, int, int]] = []
+        for cat_i, start, end, weight, kw in sorted(hits, key=lambda h: (h[1] - h[2], h[1])):
+            if any(_inside(start, end, s, e) for c, s, e, _, _ in hits if c != cat_i) or any(
+                start < e and s < end for c, s, e in kept if c == cat_i
+            ):
+                continue
+            kept.append((cat_i, start, end))
+            per_cat = scores.setdefault(cat_i, {})
+            w, first = per_cat.get(kw, (0.0, start))
+            per_cat[kw] = (max(w, weight), min(first, start))
+        if not scores:
             return Classification(self.default, 0.0, ())
-        scored.sort(reverse=True)
-        s1, neg_i, matched = scored[0]
-        s2 = scored[1][0] if len(scored) > 1 else 0.0
+        ranked = sorted(
+            ((round(sum(w for w, _ in kws.values()), 6), -cat_i) for cat_i, kws in scores.items()),
+            reverse=True,
+        )
+        s1, neg_i = ranked[0]
+        s2 = ranked[1][0] if len(ranked) > 1 else 0.0
         confidence = (1 - 0.5**s1) * (0.5 + 0.5 * (s1 - s2) / s1)
+        best = scores[-neg_i]
+        matched = tuple(sorted(best, key=lambda kw: best[kw][1]))
         return Classification(self.categories[-neg_i].name, round(confidence, 3), matched)
 
     def _with_corrections(
@@ -193,24 +201,18 @@ class CategoryCatalog:
         return out
 
 
-def _score(hits: list[tuple[int, int, float, str]]) -> tuple[float, tuple[str, ...]]:
-    """Sum of distinct keyword weights, longest hits first, dropping overlapped shorter hits."""
-    taken: list[tuple[int, int]] = []
-    weights: dict[str, float] = {}
-    for start, end, weight, kw in sorted(hits, key=lambda h: (h[0] - h[1], h[0])):
-        if any(start < e and s < end for s, e in taken):
-            continue
-        taken.append((start, end))
-        weights[kw] = max(weights.get(kw, 0.0), weight)
-    order = sorted(weights, key=lambda k: min(h[0] for h in hits if h[3] == k))
-    return sum(weights.values()), tuple(order)
+def _inside(start: int, end: int, outer_start: int, outer_end: int) -> bool:
+    """Whether span [start, end) lies inside the strictly longer span [outer_start, outer_end)."""
+    return outer_start <= start and end <= outer_end and outer_end - outer_start > end - start
 
 
 def _validate(default: str, categories: tuple[Category, ...]) -> None:
     if not categories:
         raise ValueError("no categories defined")
-    seen: dict[str, str] = {}
-    for cat in categories:
+    if default not in {c.name for c in categories}:
+        raise ValueError(f"default category {default!r} is not among the categories")
+    seen: dict[str, tuple[int, str]] = {}
+    for i, cat in enumerate(categories):
         if not cat.name.strip():
             raise ValueError("a category has an empty name")
         if not CODE_RE.match(cat.code):
@@ -221,9 +223,9 @@ def _validate(default: str, categories: tuple[Category, ...]) -> None:
                 "kecamatan, kota, sudin:<opd> or dinas:<opd>)"
             )
         for key in (cat.name.casefold(), cat.code.casefold()):
-            if key in seen and seen[key] != cat.name:
-                raise ValueError(f"duplicate category name/code {key!r} ({seen[key]}, {cat.name})")
-            seen[key] = cat.name
+            j, other = seen.setdefault(key, (i, cat.name))
+            if j != i:
+                raise ValueError(f"duplicate category name/code {key!r} ({other}, {cat.name})")
         if cat.name != default and not cat.keywords:
             raise ValueError(f"category {cat.name!r} has no keywords")
         norm: set[tuple[str, ...]] = set()
@@ -234,8 +236,6 @@ def _validate(default: str, categories: tuple[Category, ...]) -> None:
             if tokens in norm:
                 raise ValueError(f"category {cat.name!r}: duplicate keyword {kw!r}")
             norm.add(tokens)
-    if default not in {c.name for c in categories}:
-        raise ValueError(f"default category {default!r} is not among the categories")
 
 
 def _parse_category(n: int, raw: Any) -> Category:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from aduan_shared.city import kecamatan_kode, kota_kode, unit_id_for_kelurahan
+from aduan_shared.cityconfig import resolve_target
 from aduan_shared.events import AreaRef
 
 Method = Literal["polygon", "snapped", "gazetteer", "none"]
-DEFAULT_CATEGORY = "Lainnya"
 
 
 @dataclass(frozen=True)
@@ -52,18 +53,27 @@ def area_refs(kel: Kelurahan | None) -> Areas:
 
 @dataclass(frozen=True)
 class Placement:
-    """Where a report lies: its kelurahan (or none), how it was found and how far it was moved."""
+    """Where a report lies: its kelurahan (or only its kecamatan, or nothing), how it was found
+    and how far it was moved."""
 
     kelurahan: Kelurahan | None
     method: Method
     distance_m: float | None = None
     reason: str | None = None
+    kecamatan_kode: str | None = None  # known without a kelurahan (a kecamatan named in text)
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    name: str
+    source: Literal["given", "classified"]
+    confidence: float | None
+    target: str  # the routing table's target: kelurahan | kecamatan | kota | sudin:x | dinas:x
 
 
 @dataclass(frozen=True)
 class RouteDecision:
-    category: str
-    category_source: Literal["given", "classified"]
+    category: CategoryChoice
     placement: Placement
     unit_id: str | None
     unit_name: str | None
@@ -71,17 +81,33 @@ class RouteDecision:
     reason: str | None
 
 
-def decide_route(placement: Placement, category: str | None) -> RouteDecision:
-    """Return the routing decision for a placed report.
+def target_unit(target: str, placement: Placement) -> str | None:
+    """The unit id the target names at this placement (None: the place needed is unknown).
 
-    Jakarta's default routes every category to the Lurah of the place; a report without a
-    kelurahan goes to the CRM admin pool (`needs_coordination`) with the placement's reason.
+    A kecamatan known without its kelurahan stands in for the kelurahan: the Camat's office
+    receives what the Lurah would have."""
+    if placement.kelurahan is not None:
+        return resolve_target(target, placement.kelurahan.kode)
+    if placement.kecamatan_kode is not None and not target.startswith("dinas:"):
+        if target in ("kelurahan", "kecamatan"):
+            return f"kecamatan:{placement.kecamatan_kode}"
+        return resolve_target(target, f"{placement.kecamatan_kode}.0000")  # kota or its Sudin
+    return resolve_target(target, None)
+
+
+def decide_route(
+    placement: Placement, category: CategoryChoice, units: Mapping[str, str]
+) -> RouteDecision:
+    """The routing decision: the category's target at the report's place, if that unit exists.
+
+    `units` maps unit ids to names. No place (and a target that needs one) → the CRM admin pool
+    with the placement's reason; a target naming no configured unit → the pool, `no_route`.
     """
-    source: Literal["given", "classified"] = "given" if category else "classified"
-    chosen = category or DEFAULT_CATEGORY
-    kel = placement.kelurahan
-    if kel is None:
+    unit_id = target_unit(category.target, placement)
+    if unit_id is None:
         return RouteDecision(
-            chosen, source, placement, None, None, True, placement.reason or "no_location"
+            category, placement, None, None, True, placement.reason or "no_location"
         )
-    return RouteDecision(chosen, source, placement, kel.unit_id, kel.unit_name, False, None)
+    if unit_id not in units:
+        return RouteDecision(category, placement, None, None, True, "no_route")
+    return RouteDecision(category, placement, unit_id, units[unit_id], False, None)

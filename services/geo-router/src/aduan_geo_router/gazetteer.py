@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aduan_shared.city import kota_kode
 from rapidfuzz import fuzz, process
 
 from aduan_geo_router.domain import Kelurahan
@@ -20,15 +21,22 @@ _KEL_MARKERS = frozenset({"kel", "kelurahan", "kelurhan", "klurahan", "desa"})
 _KEC_MARKERS = frozenset({"kec", "kecamatan", "kecamatn", "kcmtn"})
 # Words that never start or continue a name: they end a run of words (minus any name's words).
 _BREAK_WORDS = frozenset(
-    "jl jln jalan gg gang rt rw no nomor blok raya kav kavling komplek perumahan di ke dari "
-    "yang dan atau dekat depan belakang samping sebelah sekitar daerah wilayah lokasi alamat "
-    "tolong mohon pak bu saya kami ada sudah belum sejak hari rumah warga ini itu".split()
+    (  # noqa: SIM905
+        "jl jln jalan gg gang rt rw no nomor blok raya kav kavling komplek perumahan di ke dari "
+        "yang dan atau dekat depan belakang samping sebelah sekitar daerah wilayah lokasi alamat "
+        "tolong mohon pak bu saya kami ada sudah belum sejak hari rumah warga ini itu"
+    ).split()
 )
 # Kelurahan names that are everyday words: matched only after "kel." or with their kecamatan.
 _WEAK = frozenset(
-    "baru tengah jati pulo setu karet dukuh gedong gunung kramat tangki gelora guntur kenari "
-    "bungur kapuk galur rambutan kartini selong kamal".split()
-    + ["kayu putih", "kayu manis"]
+    {
+        *(  # noqa: SIM905
+            "baru tengah jati pulo setu karet dukuh gedong gunung kramat tangki gelora guntur "
+            "kenari bungur kapuk galur rambutan kartini selong kamal"
+        ).split(),
+        "kayu putih",
+        "kayu manis",
+    }
 )
 _KEL_ALIASES = {"tengah": ("kampung tengah",)}
 _KOTA_ALIASES = {
@@ -61,9 +69,7 @@ _COORD_PATTERNS = (
     re.compile(r"(?<![\w.])(-?\d{1,2}\.\d{2,})\s*[,\s]\s*(\d{2,3}\.\d{2,})(?![\d])"),
 )
 _DMS_PART = r"(\d{1,3})\s*°\s*(\d{1,2})\s*['′’]\s*(\d{1,2}(?:\.\d+)?)\s*(?:\"|″|”|'')?\s*"
-_DMS = re.compile(
-    _DMS_PART + r"(N|S|LU|LS)\b[\s,;]*" + _DMS_PART + r"(E|W|BT|BB)\b", re.IGNORECASE
-)
+_DMS = re.compile(_DMS_PART + r"(N|S|LU|LS)\b[\s,;]*" + _DMS_PART + r"(E|W|BT|BB)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -159,17 +165,20 @@ class Gazetteer:
             for alias in (k.kota, *_KOTA_ALIASES.get(" ".join(fold(k.kota)), ())):
                 add(alias, None, None, k.kota_kode)
         self._names: dict[str, _Name] = {}
-        self._fuzzy: dict[tuple[int, str], dict[str, str]] = {}  # (words, initial) → form → key
+        fuzzy: dict[tuple[int, str], dict[str, str]] = {}  # (words, initial) → form → key
         name_words: set[str] = set()
         for key, (forms, kels, kecs, kotas) in sorted(acc.items()):
             weak = bool(forms & _WEAK) and not kecs
             kels.sort(key=lambda k: k.kode)
-            self._names[key] = _Name(key, tuple(kels), tuple(sorted(kecs)), tuple(sorted(kotas)), weak)
+            self._names[key] = _Name(
+                key, tuple(kels), tuple(sorted(kecs)), tuple(sorted(kotas)), weak
+            )
             for form in sorted(forms):
                 name_words.update(form.split())
                 if not weak and len(key) > 4:
                     for w, text in {(len(form.split()), form), (1, key)}:
-                        self._fuzzy.setdefault((w, key[0]), {})[text] = key
+                        fuzzy.setdefault((w, key[0]), {})[text] = key
+        self._fuzzy = {g: (list(m), list(m.values())) for g, m in fuzzy.items()}
         self._breaks = _BREAK_WORDS - name_words
 
     def find(self, text: str) -> TextLocation:
@@ -187,7 +196,7 @@ class Gazetteer:
         hints: list[str | None] = []
         seg, pending, prev_end = 0, None, 0
         for m in _WORD.finditer(text):
-            word = (fold(m.group()) or [""])[0]
+            word = "".join(fold(m.group()))
             if _GAP_BREAK.search(text, prev_end, m.start()):
                 seg += 1
             prev_end = m.end()
@@ -220,11 +229,11 @@ class Gazetteer:
         return found
 
     def _fuzzy_key(self, n_words: int, query: str) -> tuple[str, float]:
-        choices = self._fuzzy.get((n_words, query[0]))
-        if len(query.replace(" ", "")) <= 4 or not choices:
+        if len(query) - n_words < 4:  # short names (≤ 4 letters) match only exactly
             return "", 0.0
-        best = process.extractOne(query, list(choices), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-        return (choices[best[0]], round(best[1] / 100, 3)) if best else ("", 0.0)
+        forms, keys = self._fuzzy.get((n_words, query[0]), ([], []))
+        best = process.extractOne(query, forms, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        return (keys[best[2]], round(best[1] / 100, 3)) if best else ("", 0.0)
 
     @staticmethod
     def _select(found: list[_Match]) -> list[_Match]:
@@ -236,49 +245,44 @@ class Gazetteer:
                 chosen.append(m)
         return sorted(chosen, key=lambda m: m.start)
 
-    def _resolve(self, matches: list[_Match]) -> TextLocation:
-        kel_hits: list[tuple[tuple[object, ...], _Match, Kelurahan, float]] = []
-        kec_hits: list[tuple[tuple[object, ...], _Match, str]] = []
-        ambiguous: list[_Match] = []
-        for m in matches:
-            kec_ctx = {c for o in matches if o is not m for c in o.kecs}
-            kota_ctx = {c for o in matches if o is not m for c in (*o.kotas, *(k[:5] for k in o.kecs))}
-            if m.name.weak and m.marker != "kel":
-                if not any(k.kecamatan_kode in kec_ctx for k in m.kels):
-                    continue
-            rank: tuple[object, ...] = (m.end - m.start, m.score, -m.start)
-            if m.kels and not m.kecs:
-                pool = [k for k in m.kels if k.kecamatan_kode in kec_ctx] or list(m.kels)
-                if len(pool) > 1:
-                    pool = [k for k in pool if k.kota_kode in kota_ctx]
-            elif m.kels:
-                pool = [k for k in m.kels if k.kecamatan_kode in kec_ctx]
-                if not pool and len(m.kecs) == 1:
-                    if all(k.kecamatan_kode == m.kecs[0] for k in m.kels):
-                        kec_hits.append(((m.marker == "kec", *rank), m, m.kecs[0]))
-                        continue
-            else:
-                kecs = [c for c in m.kecs if len(m.kecs) == 1 or c[:5] in kota_ctx]
-                if len(kecs) == 1:
-                    kec_hits.append(((m.marker == "kec", *rank), m, kecs[0]))
-                elif kecs or len(m.kecs) > 1:
-                    ambiguous.append(m)
-                continue
-            if len(pool) == 1:
-                kel = pool[0]
-                agrees = kel.kecamatan_kode in kec_ctx
-                score = m.score if agrees or not kec_ctx else round(m.score * 0.8, 3)
-                key = (m.marker == "kel", agrees, not m.kecs, *rank)
-                kel_hits.append((key, m, kel, score))
-            else:
-                ambiguous.append(m)
-        if kel_hits:
-            _, m, kel, score = max(kel_hits, key=lambda h: h[0])
-            return TextLocation(kel, kel.kecamatan_kode, None, None, None, score, m.span)
-        if kec_hits:
-            _, m, kec = max(kec_hits, key=lambda h: h[0])
-            return TextLocation(None, kec, None, None, None, m.score, m.span)
-        if ambiguous:
-            m = ambiguous[0]
-            return TextLocation(None, None, None, None, "ambiguous_location", m.score, m.span)
-        return TextLocation(None, None, None, None, "no_location", 0.0, None)
+    @staticmethod
+    def _resolve(matches: list[_Match]) -> TextLocation:
+        readings = [r for m in matches if (r := _read(m, [o for o in matches if o is not m]))]
+        if not readings:
+            return TextLocation(None, None, None, None, "no_location", 0.0, None)
+        return max(readings, key=lambda r: r[0])[1]
+
+
+def _read(m: _Match, others: list[_Match]) -> tuple[tuple[float, ...], TextLocation] | None:
+    """Return (rank, location) for one name match given the other matches, or None (no place).
+
+    A kelurahan (rank 2) beats a kecamatan (1) beats an ambiguous name (0); within a tier an
+    explicit prefix, agreement with a mentioned kecamatan, length, score and position decide.
+    """
+    kec_ctx = {c for o in others for c in o.kecs}
+    kota_ctx = {c for o in others for c in (*o.kotas, *map(kota_kode, o.kecs))}
+    if m.name.weak and m.marker != "kel" and not any(k.kecamatan_kode in kec_ctx for k in m.kels):
+        return None
+    rank = (m.end - m.start, m.score, -m.start)
+    pool = [k for k in m.kels if k.kecamatan_kode in kec_ctx]
+    if m.kels and not m.kecs and len(pool) != 1:  # a kelurahan name, maybe shared
+        pool = [k for k in (pool or m.kels) if len(m.kels) == 1 or k.kota_kode in kota_ctx]
+    elif not m.kels:  # a kecamatan (or kota) name
+        kecs = [c for c in m.kecs if len(m.kecs) == 1 or kota_kode(c) in kota_ctx]
+        if len(kecs) == 1:
+            loc = TextLocation(None, kecs[0], None, None, None, m.score, m.span)
+            return (1, m.marker == "kec", 0, 0, *rank), loc
+        if len(m.kecs) <= 1:  # a kota alone places nothing
+            return None
+    elif not pool and len(m.kecs) == 1 and all(k.kecamatan_kode == m.kecs[0] for k in m.kels):
+        # a kelurahan named like its own kecamatan, no other kecamatan mentioned: the kecamatan
+        loc = TextLocation(None, m.kecs[0], None, None, None, m.score, m.span)
+        return (1, m.marker == "kec", 0, 0, *rank), loc
+    if len(pool) != 1:
+        loc = TextLocation(None, None, None, None, "ambiguous_location", m.score, m.span)
+        return (0, 0, 0, 0, 0, 0, -m.start), loc
+    kel = pool[0]
+    agrees = kel.kecamatan_kode in kec_ctx
+    score = m.score if agrees or not kec_ctx else round(m.score * 0.8, 3)
+    loc = TextLocation(kel, kel.kecamatan_kode, None, None, None, score, m.span)
+    return (2, m.marker == "kel", agrees, not m.kecs, *rank), loc

@@ -1,17 +1,35 @@
-"""MongoDB store of routing decisions (kept for duplicate and recurrence checks)."""
+"""MongoDB store of routing decisions, kept to find duplicates and recurrences nearby."""
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime
 from typing import Protocol
 
-from aduan_shared.events import ReportRouted
+from aduan_shared.events import ReportRouted, ReportState, StatusChanged
 from aduan_shared.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from aduan_geo_router.history import EARTH_RADIUS_M, Neighbour
+
+#: How a report's state maps to what duplicate and recurrence checks need.
+_HISTORY_STATE = {ReportState.DONE: "done", ReportState.REJECTED: "rejected"}
 
 
 class RoutingStore(Protocol):
     async def save(self, routed: ReportRouted) -> ReportRouted:
         """Store the decision unless one exists; return the stored (first) decision."""
+        ...
+
+    async def nearby(
+        self, category: str, lat: float, lon: float, radius_m: float, exclude: str
+    ) -> list[Neighbour]:
+        """Earlier reports of `category` within `radius_m` of the point."""
+        ...
+
+    async def status_changed(self, event: StatusChanged) -> None:
+        """Track whether a routed report is open, done or rejected (newer versions win)."""
         ...
 
 
@@ -20,17 +38,55 @@ class MongoRoutingStore:
         self._routes = db["routes"]
 
     async def ensure_indexes(self) -> None:
-        await self._routes.create_index([("kelurahan_kode", 1), ("category", 1)])
+        await self._routes.create_index([("location", "2dsphere")])
+        await self._routes.create_index([("category", 1), ("routed_at", -1)])
 
     async def save(self, routed: ReportRouted) -> ReportRouted:
+        loc = routed.location
         doc = {
             "_id": str(routed.report_id),
             "event": routed.model_dump(mode="json"),
             "kelurahan_kode": routed.kelurahan.kode if routed.kelurahan else None,
             "category": routed.category,
             "routed_at": routed.occurred_at,
+            "state": "open",
+            "version": 0,
         }
+        if loc is not None:
+            doc["location"] = {"type": "Point", "coordinates": [loc.lon, loc.lat]}
         stored = await self._routes.find_one_and_update(
             {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, return_document=True
         )
-        return ReportRouted.model_validate(stored["event"]) if stored else routed
+        if stored is None or "event" not in stored:  # a status change arrived first
+            await self._routes.update_one(
+                {"_id": doc["_id"], "event": {"$exists": False}},
+                {"$set": {k: v for k, v in doc.items() if k not in ("_id", "state", "version")}},
+            )
+            stored = await self._routes.find_one({"_id": doc["_id"]})
+        assert stored is not None
+        return ReportRouted.model_validate(stored["event"])
+
+    async def nearby(
+        self, category: str, lat: float, lon: float, radius_m: float, exclude: str
+    ) -> list[Neighbour]:
+        area = {"$centerSphere": [[lon, lat], radius_m / EARTH_RADIUS_M]}
+        query = {"location": {"$geoWithin": area}, "category": category, "_id": {"$ne": exclude}}
+        found = []
+        async for doc in self._routes.find(query).limit(50):
+            lon_, lat_ = doc["location"]["coordinates"]
+            found.append(
+                Neighbour(
+                    doc["_id"], lat_, lon_, doc["routed_at"], doc["state"], doc.get("finished_at")
+                )
+            )
+        return found
+
+    async def status_changed(self, event: StatusChanged) -> None:
+        state = _HISTORY_STATE.get(event.to_state, "open")
+        finished_at: datetime | None = event.occurred_at if state == "done" else None
+        with contextlib.suppress(DuplicateKeyError):  # a newer change is stored already
+            await self._routes.update_one(
+                {"_id": str(event.report_id), "version": {"$lt": event.version}},
+                {"$set": {"state": state, "finished_at": finished_at, "version": event.version}},
+                upsert=True,
+            )
