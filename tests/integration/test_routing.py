@@ -1,0 +1,75 @@
+"""Routing on real Kafka and the real database: text locations, the routing table, duplicates."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from aduan_shared.auth import issue_dev_token
+
+
+def submit(platform: Any, **fields: Any) -> dict[str, str]:
+    body = {"channel": "jaki", "external_id": f"route-{uuid.uuid4()}", **fields}
+    headers = {"X-Api-Key": json.loads(platform.env["INTAKE_API_KEYS"])["jaki"]}
+    r = httpx.post(platform.url("intake", "/v1/reports"), json=body, headers=headers, timeout=15)
+    assert r.status_code == 202, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def case(platform: Any, report_id: str, timeout: float = 45) -> dict[str, Any]:
+    token = issue_dev_token(platform.env["AUTH_JWT_SECRET"], sub="admin", roles=["crm_admin"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = httpx.get(
+            platform.url("disposition", f"/v1/cases/{report_id}"),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if r.status_code == 200:
+            return r.json()  # type: ignore[no-any-return]
+        time.sleep(0.25)
+    pytest.fail(f"case {report_id} not opened within {timeout}s")
+
+
+def test_text_location_and_classified_category(platform: Any) -> None:
+    accepted = submit(
+        platform,
+        description="Got mampet, air meluap ke jalan. Lokasi: kelurahan pejatn timur, pasar minggu",
+    )
+    c = case(platform, accepted["report_id"])
+    assert c["state"] == "waiting"
+    assert c["kelurahan"]["name"] == "Pejaten Timur"
+    assert c["category"] == "Saluran Air/Banjir"
+    assert c["unit_id"] == f"kelurahan:{c['kelurahan']['kode']}"
+
+
+def test_category_goes_to_the_sudin_of_the_kota(platform: Any) -> None:
+    accepted = submit(
+        platform,
+        category="Parkir Liar",
+        description="ojol ngetem",
+        location={"lat": -6.26418, "lon": 106.8193},
+    )
+    c = case(platform, accepted["report_id"])
+    assert c["unit_id"] == "sudin:dishub:31.74"
+    assert c["unit_name"] == "Suku Dinas Perhubungan Jakarta Selatan"
+
+
+def test_second_report_nearby_is_marked_a_possible_duplicate(platform: Any) -> None:
+    spot = {"lat": -6.246957, "lon": 106.817167}  # Pela Mampang
+    first = submit(platform, category="Sampah", description="Sampah numpuk", location=spot)
+    case(platform, first["report_id"])
+    near = {"lat": spot["lat"] + 0.0002, "lon": spot["lon"]}  # ~22 m north
+    second = submit(platform, category="Sampah", description="sampah bau", location=near)
+    c = case(platform, second["report_id"])
+    assert c["possible_duplicate_of"] == first["report_id"]
+    elsewhere = submit(
+        platform,
+        category="Sampah",
+        description="sampah",
+        location={"lat": spot["lat"] + 0.002, "lon": spot["lon"]},
+    )  # ~220 m
+    assert case(platform, elsewhere["report_id"])["possible_duplicate_of"] is None
