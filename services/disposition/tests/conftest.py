@@ -26,10 +26,10 @@ def make_routed(*, unit: bool = True) -> ReportRouted:
     rid = uuid.uuid4()
     now = datetime.now(UTC)
     located = {
-        "kelurahan": {"kode": "31.74.04.1005", "name": "Bangka"},
-        "kecamatan": {"kode": "31.74.04", "name": "Mampang Prapatan"},
+        "kelurahan": {"kode": "31.74.03.1002", "name": "Bangka"},
+        "kecamatan": {"kode": "31.74.03", "name": "Mampang Prapatan"},
         "kota": {"kode": "31.74", "name": "Jakarta Selatan"},
-        "unit_id": "kelurahan:31.74.04.1005",
+        "unit_id": "kelurahan:31.74.03.1002",
         "unit_name": "Kelurahan Bangka",
         "method": "polygon",
         "distance_m": 0.0,

@@ -7,7 +7,7 @@ from aduan_shared.events import ReportRouted, ReportState
 def test_case_waits_at_the_routed_unit(routed_event: ReportRouted) -> None:
     case = open_case(routed_event)
     assert case.state == ReportState.WAITING
-    assert case.unit_id == "kelurahan:31.74.04.1005"
+    assert case.unit_id == "kelurahan:31.74.03.1002"
     assert case.unit_name == "Kelurahan Bangka"
     assert case.version == 1
     assert [h.state for h in case.history] == [ReportState.RECEIVED, ReportState.WAITING]

@@ -48,7 +48,7 @@ async def test_redelivered_routed_event_opens_one_case(
     change = changes[0]
     assert change.event_id == derived_event_id(routed_event.event_id, "case-opened")
     assert (change.from_state, change.to_state) == (ReportState.RECEIVED, ReportState.WAITING)
-    assert change.unit_id == "kelurahan:31.74.04.1005" and change.version == 1
+    assert change.unit_id == "kelurahan:31.74.03.1002" and change.version == 1
     assert change.tracking_code == routed_event.tracking_code
 
 
@@ -72,7 +72,7 @@ async def test_tracking_and_unit_scope(cases: Any, routed_event: ReportRouted) -
                 token = issue_dev_token(SECRET, sub="x", roles=roles, unit_id=unit)
                 return {"Authorization": f"Bearer {token}"}
 
-            own = await client.get(url, headers=as_(["unit_officer"], "kelurahan:31.74.04.1005"))
+            own = await client.get(url, headers=as_(["unit_officer"], "kelurahan:31.74.03.1002"))
             assert own.status_code == 200 and own.headers["etag"] == '"1"'
             assert own.json()["state"] == "waiting"
             other = await client.get(url, headers=as_(["unit_officer"], "kelurahan:31.71.01.1001"))
