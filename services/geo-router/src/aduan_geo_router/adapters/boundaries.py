@@ -98,12 +98,21 @@ class BoundaryIndex:
     metric_crs: str
 
     def __post_init__(self) -> None:
-        geoms = self.frame.geometry.to_numpy()
-        shapely.prepare(geoms)
-        self._tree = shapely.STRtree(geoms)
-        metric = self.frame.geometry.to_crs(self.metric_crs).to_numpy()
-        self._metric_tree = shapely.STRtree(metric)
+        self._geoms = self.frame.geometry.to_numpy()
+        shapely.prepare(self._geoms)
+        self._tree = shapely.STRtree(self._geoms)
+        self._metric = self.frame.geometry.to_crs(self.metric_crs).to_numpy()
+        self._metric_tree = shapely.STRtree(self._metric)
         self._to_metric = Transformer.from_crs(WGS84, self.metric_crs, always_xy=True)
+        # Points outside this zone are farther than the snap distance from every kelurahan: one
+        # prepared containment test spares them the nearest-polygon search.
+        margin = self.snap_distance_m * 1.01 + 1.0
+        self._snap_zone = shapely.union_all(self._metric).buffer(margin)
+        shapely.prepare(self._snap_zone)
+        # The same zone, a little wider, in WGS84: a single far point skips the transform too.
+        wide = shapely.union_all(self._metric).buffer(self.snap_distance_m * 1.05 + 5.0)
+        self._snap_zone_wgs84 = gpd.GeoSeries([wide], crs=self.metric_crs).to_crs(WGS84).iloc[0]
+        shapely.prepare(self._snap_zone_wgs84)
 
     @classmethod
     def load(cls, city_dir: Path) -> BoundaryIndex:
@@ -130,21 +139,20 @@ class BoundaryIndex:
     def locate(self, lat: float, lon: float) -> Placement:
         """Place a WGS84 point: inside a polygon, snapped within the limit, or outside_area.
 
-        A point on a shared border belongs to the kelurahan with the smallest code.
+        A point on a shared border belongs to the kelurahan with the smallest code; a point
+        equally near two kelurahan snaps to the smaller code.
         """
-        point = shapely.Point(lon, lat)
-        hits = self._tree.query(point, predicate="intersects")
+        candidates = self._tree.query(shapely.Point(lon, lat))  # bounding boxes only
+        hits = candidates[shapely.intersects_xy(self._geoms[candidates], lon, lat)]
         if len(hits):
-            return Placement(self.kelurahan[int(np.min(hits))], "polygon", 0.0)
+            return Placement(self.kelurahan[int(hits.min())], "polygon", 0.0)
+        if not shapely.contains_xy(self._snap_zone_wgs84, lon, lat):
+            return Placement(None, "none", None, "outside_area")
         x, y = self._to_metric.transform(lon, lat)
-        nearest, distances = self._metric_tree.query_nearest(
-            shapely.Point(x, y), max_distance=self.snap_distance_m, return_distance=True
-        )
-        if len(nearest):
-            i = int(np.argmin(distances))
-            return Placement(
-                self.kelurahan[int(nearest[i])], "snapped", round(float(distances[i]), 1)
-            )
+        if shapely.contains_xy(self._snap_zone, x, y):
+            owner, dist = self._nearest(np.array([x]), np.array([y]))
+            if owner[0] >= 0:
+                return Placement(self.kelurahan[int(owner[0])], "snapped", round(float(dist[0]), 1))
         return Placement(None, "none", None, "outside_area")
 
     def locate_many(self, lats: np.ndarray, lons: np.ndarray) -> BatchPlacement:
@@ -153,29 +161,42 @@ class BoundaryIndex:
         Returns per point the index into `kelurahan` (-1 when outside), the method code
         (0 polygon, 1 snapped, 2 outside) and the snapping distance in metres (NaN otherwise).
         """
-        points = shapely.points(lons, lats)
-        n = len(points)
+        n = len(lats)
         owner = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-        pt_idx, poly_idx = self._tree.query(points, predicate="intersects")
-        np.minimum.at(owner, pt_idx, poly_idx)  # smallest code wins on shared borders
+        pt_idx, poly_idx = self._tree.query(shapely.points(lons, lats))  # bounding boxes
+        inside = shapely.intersects_xy(self._geoms[poly_idx], lons[pt_idx], lats[pt_idx])
+        np.minimum.at(owner, pt_idx[inside], poly_idx[inside])  # smallest code on borders
         method = np.where(owner < len(self.kelurahan), 0, 2).astype(np.int8)
         distance = np.full(n, np.nan)
         misses = np.flatnonzero(method == 2)
         if len(misses):
             xs, ys = self._to_metric.transform(lons[misses], lats[misses])
-            near_pt, near_poly = self._metric_tree.query_nearest(
-                shapely.points(xs, ys), max_distance=self.snap_distance_m, all_matches=False
-            )
-            if len(near_pt):
-                hit = misses[near_pt]
-                owner[hit] = near_poly
-                method[hit] = 1
-                distance[hit] = shapely.distance(
-                    shapely.points(xs[near_pt], ys[near_pt]),
-                    self._metric_tree.geometries[near_poly],
-                )
+            near = shapely.contains_xy(self._snap_zone, xs, ys)
+            candidates = misses[near]
+            snap_owner, snap_dist = self._nearest(xs[near], ys[near])
+            found = snap_owner >= 0
+            owner[candidates[found]] = snap_owner[found]
+            method[candidates[found]] = 1
+            distance[candidates[found]] = snap_dist[found]
         owner[method == 2] = -1
         return BatchPlacement(owner, method, distance)
+
+    def _nearest(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For metric points: the nearest kelurahan within the snap distance (smaller code on
+        ties) and its distance; -1 and NaN where none is that near."""
+        points = shapely.points(xs, ys)
+        pt, poly = self._metric_tree.query(
+            points, predicate="dwithin", distance=self.snap_distance_m
+        )
+        owner = np.full(len(points), -1, dtype=np.int64)
+        dist = np.full(len(points), np.nan)
+        if len(pt):
+            d = shapely.distance(points[pt], self._metric[poly])
+            order = np.lexsort((poly, d, pt))  # by point, then distance, then code
+            first = order[np.r_[True, pt[order][1:] != pt[order][:-1]]]
+            owner[pt[first]] = poly[first]
+            dist[pt[first]] = d[first]
+        return owner, dist
 
     def geojson(self) -> dict[str, Any]:
         """The loaded boundaries as a GeoJSON FeatureCollection (for the dashboard map)."""
