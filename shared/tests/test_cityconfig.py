@@ -31,7 +31,7 @@ def test_jakarta_configuration_loads_with_its_boundaries() -> None:
     assert city.city.metric_crs == "EPSG:32748"
     assert city.city.routing.duplicate.distance_m == 50
     assert city.kelurahan_path.is_file(), city.kelurahan_path
-    areas = read_areas(city.kelurahan_path, city.city.boundaries.kelurahan)
+    areas = read_areas(city)
     assert len(areas) == 267
     units = city.units(areas)
     kinds = [u.kind for u in units.values()]

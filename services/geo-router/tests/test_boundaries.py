@@ -6,6 +6,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from aduan_geo_router.adapters.boundaries import BoundaryError, BoundaryIndex
 from aduan_shared.city import ensure_sample_city
 
@@ -148,3 +149,34 @@ def test_jakarta_islands_route_too(jakarta: BoundaryIndex) -> None:
     pramuka = jakarta.locate(-5.7452, 106.6135)  # Pulau Pramuka, Kepulauan Seribu
     assert pramuka.kelurahan is not None
     assert pramuka.kelurahan.kota == "Kepulauan Seribu"
+
+
+def test_kecamatan_and_kota_names_from_their_own_layers(tmp_path: Path) -> None:
+    frame = gpd.read_file(ensure_sample_city(tmp_path / "src") / "kelurahan.geojson")
+    frame.drop(columns=["kecamatan", "kota"]).to_file(tmp_path / "desa.geojson")
+    for name, rows in (
+        ("kec", [("99.71.01", "Sampel Utara"), ("99.71.02", "Sampel Selatan")]),
+        ("kab", [("99.71", "Kota Sampel")]),
+    ):
+        gpd.GeoDataFrame(
+            {"KODE": [c for c, _ in rows], "NAMA": [n for _, n in rows]},
+            geometry=[shapely.Point(106.8, -6.5)] * len(rows),
+            crs="EPSG:4326",
+        ).to_file(tmp_path / f"{name}.geojson")
+    index = BoundaryIndex.load(
+        _write_city(
+            tmp_path,
+            (
+                "  kelurahan: {file: desa.geojson, name: kelurahan}\n"
+                "  kecamatan: {file: kec.geojson, code: KODE, name: NAMA}\n"
+                "  kota: {file: kab.geojson, code: KODE, name: NAMA}\n"
+            ),
+        )
+    )
+    placement = index.locate(-6.485, 106.805)
+    assert placement.kelurahan is not None
+    assert (placement.kelurahan.name, placement.kelurahan.kecamatan, placement.kelurahan.kota) == (
+        "Anggrek",
+        "Sampel Selatan",
+        "Kota Sampel",
+    )

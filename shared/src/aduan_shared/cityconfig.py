@@ -35,9 +35,20 @@ class BoundaryLayer(_Strict):
     kota: str | None = None
 
 
+class AreaLayer(_Strict):
+    """A kecamatan or kota layer: only its codes and names are read."""
+
+    file: str
+    layer: str | None = None
+    code: str = "kode"
+    name: str
+
+
 class BoundariesConfig(_Strict):
     dir: str = "."
     kelurahan: BoundaryLayer
+    kecamatan: AreaLayer | None = None  # names when the kelurahan layer has no kecamatan column
+    kota: AreaLayer | None = None
     overlap_tolerance_m2: float = Field(default=500.0, ge=0)
 
 
@@ -127,23 +138,55 @@ def _model(model: type[M], path: Path) -> M:
         raise CityConfigError(f"{path}: {exc}") from exc
 
 
-def read_areas(path: Path, layer: BoundaryLayer) -> list[Area]:
-    """The kelurahan attributes of a boundary file (GeoJSON natively, other formats via pyogrio)."""
-    columns = [layer.code, layer.name, layer.kecamatan or layer.name, layer.kota or layer.name]
+def attribute_rows(path: Path, layer: str | None = None) -> list[dict[str, Any]]:
+    """The attribute rows of a boundary file (GeoJSON natively, other formats via pyogrio)."""
+    if not path.is_file():
+        raise CityConfigError(f"boundary file {path} does not exist")
     if path.suffix.lower() in {".geojson", ".json"}:
-        rows = [f.get("properties") or {} for f in json.loads(path.read_text())["features"]]
-    else:
-        import pyogrio  # only cities with Shapefile/GeoPackage boundaries need it here
+        return [f.get("properties") or {} for f in json.loads(path.read_text())["features"]]
+    import pyogrio  # only cities with Shapefile/GeoPackage boundaries need it here
 
-        frame = pyogrio.read_dataframe(path, layer=layer.layer, read_geometry=False)
-        rows = frame.to_dict("records")
-    missing = [c for c in columns if rows and c not in rows[0]]
+    frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+    rows: list[dict[str, Any]] = frame.to_dict("records")
+    return rows
+
+
+def layer_names(directory: Path, layer: AreaLayer) -> dict[str, str]:
+    """Code → name of a kecamatan or kota layer."""
+    path = directory / layer.file
+    rows = attribute_rows(path, layer.layer)
+    if rows and not {layer.code, layer.name} <= rows[0].keys():
+        raise CityConfigError(f"{path}: missing columns {[layer.code, layer.name]}")
+    return {str(r[layer.code]): str(r[layer.name]) for r in rows}
+
+
+def read_areas(city: CityConfig) -> list[Area]:
+    """The city's kelurahan as named by the boundary attributes; kecamatan and kota names from
+    their columns, else from their own layers, else their codes."""
+    layer = city.city.boundaries.kelurahan
+    path = city.kelurahan_path
+    rows = attribute_rows(path, layer.layer)
+    missing = [
+        c
+        for c in (layer.code, layer.name, layer.kecamatan, layer.kota)
+        if c and rows and c not in rows[0]
+    ]
     if missing:
         raise CityConfigError(f"{path}: missing columns {missing}")
-    return [
-        Area(str(r[columns[0]]), str(r[columns[1]]), str(r[columns[2]]), str(r[columns[3]]))
-        for r in rows
-    ]
+    kec_names, kota_names = city.area_names()
+    areas = []
+    for r in rows:
+        kode = str(r[layer.code])
+        kec = (
+            str(r[layer.kecamatan])
+            if layer.kecamatan
+            else kec_names.get(kecamatan_kode(kode), kecamatan_kode(kode))
+        )
+        kota = (
+            str(r[layer.kota]) if layer.kota else kota_names.get(kota_kode(kode), kota_kode(kode))
+        )
+        areas.append(Area(kode, str(r[layer.name]), kec, kota))
+    return areas
 
 
 @dataclass
@@ -158,6 +201,14 @@ class CityConfig:
     @property
     def kelurahan_path(self) -> Path:
         return self.boundary_dir / self.city.boundaries.kelurahan.file
+
+    def area_names(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Kecamatan and kota names by code from their own layers ({} when not configured)."""
+        b = self.city.boundaries
+        return (
+            layer_names(self.boundary_dir, b.kecamatan) if b.kecamatan else {},
+            layer_names(self.boundary_dir, b.kota) if b.kota else {},
+        )
 
     @property
     def categories_path(self) -> Path | None:

@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from aduan_shared.city import kecamatan_kode, kota_kode
-from aduan_shared.cityconfig import BoundaryLayer, CityConfig, load_city
+from aduan_shared.cityconfig import CityConfig, load_city
 from pyproj import Transformer
 
 from aduan_geo_router.domain import Kelurahan, Placement
@@ -31,9 +31,11 @@ class BoundaryError(RuntimeError):
     """The boundary file cannot be used (missing columns, empty, duplicate or overlapping)."""
 
 
-def read_kelurahan(path: Path, layer: BoundaryLayer) -> gpd.GeoDataFrame:
+def read_kelurahan(city: CityConfig) -> gpd.GeoDataFrame:
     """The kelurahan of a GeoJSON, Shapefile or GeoPackage as a WGS84 frame with the columns
-    `kode`, `kelurahan`, `kecamatan`, `kota`, sorted by code, geometries repaired."""
+    `kode`, `kelurahan`, `kecamatan`, `kota`, sorted by code, geometries repaired. Kecamatan and
+    kota names come from their columns, else from their own layers, else are their codes."""
+    path, layer = city.kelurahan_path, city.city.boundaries.kelurahan
     if not path.is_file():
         raise BoundaryError(f"boundary file {path} does not exist")
     frame = gpd.read_file(path, layer=layer.layer) if layer.layer else gpd.read_file(path)
@@ -50,9 +52,14 @@ def read_kelurahan(path: Path, layer: BoundaryLayer) -> gpd.GeoDataFrame:
         | {c: n for c, n in ((layer.kecamatan, "kecamatan"), (layer.kota, "kota")) if c}
     )
     frame["kode"] = frame["kode"].astype(str)
-    for derived, code_of in (("kecamatan", kecamatan_kode), ("kota", kota_kode)):
-        if derived not in frame.columns:  # no name column: the code derived from the kelurahan's
-            frame[derived] = frame["kode"].map(code_of)
+    kec_names, kota_names = city.area_names()
+    for derived, code_of, names in (
+        ("kecamatan", kecamatan_kode, kec_names),
+        ("kota", kota_kode, kota_names),
+    ):
+        if derived not in frame.columns:
+            codes = frame["kode"].map(code_of)
+            frame[derived] = codes.map(lambda c, names=names: names.get(c, c))
     if frame.empty:
         raise BoundaryError(f"{path}: no features")
     frame = frame.set_crs(WGS84) if frame.crs is None else frame.to_crs(WGS84)
@@ -122,8 +129,7 @@ class BoundaryIndex:
     @classmethod
     def from_city(cls, city: CityConfig) -> BoundaryIndex:
         """Read, repair and check the city's kelurahan; raise BoundaryError naming what is wrong."""
-        layer = city.city.boundaries.kelurahan
-        frame = read_kelurahan(city.kelurahan_path, layer)
+        frame = read_kelurahan(city)
         check_overlaps(
             frame,
             city.city.metric_crs,
