@@ -46,8 +46,13 @@ lint: $(BIN)/python ## ruff (lint and format) and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared/src services/*/src tools/*/src
 
-bench: setup ## benchmarks: figures and ratios measured side by side
+POSTGIS := /usr/share/postgresql/15/extension/postgis.control
+
+bench: setup $(POSTGIS) ## benchmarks: figures and ratios measured side by side
 	$(BIN)/python scripts/bench.py
+
+$(POSTGIS): # the geo benchmark compares with PostGIS (Debian's package, started by the benchmark)
+	apt-get update -qq && apt-get install -y -qq postgresql-15-postgis-3
 
 asyncapi: $(BIN)/python ## write every service's AsyncAPI and OpenAPI document to docs/api/
 	$(BIN)/python scripts/write_asyncapi.py docs/api

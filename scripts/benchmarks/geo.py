@@ -1,4 +1,4 @@
-"""Point-in-polygon: BoundaryIndex.locate (STRtree) against a naive loop over all polygons."""
+"""Point-in-polygon: BoundaryIndex against a naive loop, PostGIS and geopandas (issue 3 goals)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from aduan_geo_router.adapters.boundaries import BoundaryIndex
+from benchmarks import geo_speed as gs
 from benchmarks.common import (
     CITY_DIR,
+    Cell,
     Point,
     Progress,
     heading,
@@ -142,6 +144,13 @@ def main(quick: bool) -> None:
         f"loaded {len(index.kelurahan)} kelurahan in {time.perf_counter() - began:.2f}s "
         f"from {CITY_DIR}"
     )
+    versus_naive(index, quick)
+    sizes = gs.QUICK if quick else gs.FULL
+    heading(f"1b. geo speed (issue 3): {sizes.points:,} random points, vs PostGIS and geopandas")
+    report_speed(gs.measure(index, quick))
+
+
+def versus_naive(index: BoundaryIndex, quick: bool) -> None:
     rep, rep_kode = representative_points()
     frame = index.frame
     mainland = frame[frame["kota"] != "Kepulauan Seribu"].total_bounds
@@ -155,8 +164,8 @@ def main(quick: bool) -> None:
         f"mainland bbox (lon/lat) {np.round(mainland, 4).tolist()}; full bbox includes the "
         f"Kepulauan Seribu islands {np.round(frame.total_bounds, 4).tolist()}, mostly sea"
     )
-    rows = []
-    agreement = []
+    rows: list[list[Cell]] = []
+    agreement: list[list[Cell]] = []
     fast, bare = strtree_locator(index), bare_tree_locator(index)
     naive_prep, naive_raw = naive_locator(index, True), naive_locator(index, False)
     for label, points, rounds in sets:
@@ -210,3 +219,86 @@ def main(quick: bool) -> None:
         f"representative points placed in their own kelurahan (kode of the csv row): "
         f"{same_as_csv}/{len(rep)}"
     )
+
+
+def report_speed(run: gs.SpeedRun) -> None:
+    """The issue-3 tables: throughput, latency, locate_many's steps, agreement and the goals."""
+    note(
+        f"points uniform in the mainland bbox {run.box} (seed {gs.SEED}); the Kepulauan Seribu "
+        "bbox is left out (almost all sea)"
+    )
+    pg_one = run.per_second(gs.PG_ONE)
+    batches = [v for k in (gs.PG_UNNEST, gs.PG_JOIN) if (v := run.per_second(k)) is not None]
+    pg_batch = max(batches, default=None)
+    wall = run.rates[gs.LOCATE_MANY][1]
+    rows: list[list[Cell]] = [
+        [name, n, s, n / s, s / n * 1e6, ratio(n / s, pg_one), ratio(n / s, pg_batch)]
+        for name, (n, s) in run.rates.items()
+    ]
+    table(
+        f"throughput: in-process rows pinned to CPU {run.cpu} (locate_many: {run.batch_cpu_s:.2f} "
+        f"CPU-s in {wall:.2f}s wall, best of {run.sizes.rounds}); PostGIS: one backend, "
+        f"parallel query off; single-point rows: the fastest of {gs.CHUNKS} consecutive runs",
+        ["method", "points", "seconds", "points/s", "µs/point", "vs PG 1/query", "vs PG batch"],
+        rows,
+    )
+    lat = [gs.latency_row("index.locate, all points", run.nanos)]
+    for code, label in enumerate(("polygon hit", "snapped", "outside")):
+        lat.append(gs.latency_row(f"  index.locate, {label}", run.nanos[run.methods == code]))
+    if run.pg_nanos is not None:
+        lat.append(gs.latency_row(gs.PG_ONE, run.pg_nanos))
+    table(
+        "single-point latency, µs (perf_counter_ns around each call; PostGIS incl. round trip)",
+        ["calls", "n", "p50", "p99", "p99.9", "max", "mean"],
+        lat,
+    )
+    table(
+        f"where locate_many's time goes ({run.sizes.points:,} points, its steps re-run one by one)",
+        ["step", "points", "seconds", "% of steps"],
+        run.stage_rows,
+    )
+    table(
+        "the cell grid's effect, measured on the same points",
+        ["variant", "replaces", "was s", "now s", "same answers / effect"],
+        run.variants,
+    )
+    table(
+        "agreement: kelurahan of the polygon hits (-1 when none: PostGIS and sjoin do not snap)",
+        ["comparison", "points", "same", "differ", "polygon hits"],
+        [[c, a + b, a, b, h] for c, a, b, h in run.checks],
+    )
+    if run.pg is None:
+        note(f"PostGIS NOT measured: {run.pg_error}")
+    else:
+        pg = run.pg
+        note(
+            f"{pg['version']}: throw-away cluster started in "
+            f"{pg['started_s']:.1f}s, 267 polygons + GiST in {pg['setup_s']:.1f}s; batch table "
+            f"built in {pg['load_s']:.1f}s (not in the JOIN row). JOIN plan: {pg['join_plan']}"
+        )
+    goals(run, pg_one, pg_batch)
+
+
+def goals(run: gs.SpeedRun, pg_one: float | None, pg_batch: float | None) -> None:
+    batch, one = run.per_second(gs.LOCATE_MANY), run.per_second(gs.LOCATE)
+    p99 = float(np.percentile(run.nanos, 99)) / 1e3
+    vs_one = one / pg_one if one and pg_one else None
+    vs_batch = batch / pg_batch if batch and pg_batch else None
+    rows: list[list[Cell]] = []
+    for goal, target, value, unit, higher in (
+        ("batched, one core (locate_many)", gs.GOAL_BATCH, batch, "points/s", True),
+        ("single-point p99 (locate)", gs.GOAL_P99_US, p99, "µs", False),
+        ("locate qps / PostGIS 1-query qps", gs.GOAL_VS_POSTGIS, vs_one, "×", True),
+        ("locate_many / best PostGIS batch", gs.GOAL_VS_POSTGIS, vs_batch, "×", True),
+    ):
+        wanted = f"{'≥' if higher else '<'} {target:,.0f} {unit}"
+        if value is None:
+            rows.append([goal, wanted, None, None, "not measured"])
+            continue
+        met = value >= target if higher else value < target
+        margin = ratio(value, target) if higher else ratio(target, value)
+        rows.append([goal, wanted, value, margin, "met" if met else "NOT met"])
+    table("goals (issue 3)", ["goal", "target", "measured", "margin", "verdict"], rows)
+    if batch is not None and batch < gs.GOAL_BATCH and run.stage_rows:
+        top = max(run.stage_rows, key=lambda r: float(r[3] or 0))
+        note(f"locate_many misses the batch goal; largest step: {top[0]} ({top[3]:.0f}%)")

@@ -13,6 +13,7 @@ from aduan_shared.city import kecamatan_kode, kota_kode
 from aduan_shared.cityconfig import CityConfig, load_city
 from pyproj import Transformer
 
+from aduan_geo_router.adapters.grid import FAR, MIXED, CellGrid
 from aduan_geo_router.domain import Kelurahan, Placement
 
 WGS84 = "EPSG:4326"
@@ -120,6 +121,7 @@ class BoundaryIndex:
         wide = shapely.union_all(self._metric).buffer(self.snap_distance_m * 1.05 + 5.0)
         self._snap_zone_wgs84 = gpd.GeoSeries([wide], crs=self.metric_crs).to_crs(WGS84).iloc[0]
         shapely.prepare(self._snap_zone_wgs84)
+        self._grid = CellGrid(self._geoms, self._tree, self._snap_zone_wgs84)
 
     @classmethod
     def load(cls, city_dir: Path) -> BoundaryIndex:
@@ -148,17 +150,24 @@ class BoundaryIndex:
         A point on a shared border belongs to the kelurahan with the smallest code; a point
         equally near two kelurahan snaps to the smaller code.
         """
+        cell = self._grid.lookup(lat, lon)
+        if cell >= 0:
+            return Placement(self.kelurahan[cell], "polygon", 0.0)
+        if cell == FAR:
+            return Placement(None, "none", None, "outside_area")
         candidates = self._tree.query(shapely.Point(lon, lat))  # bounding boxes only
         hits = candidates[shapely.intersects_xy(self._geoms[candidates], lon, lat)]
         if len(hits):
             return Placement(self.kelurahan[int(hits.min())], "polygon", 0.0)
-        if not shapely.contains_xy(self._snap_zone_wgs84, lon, lat):
-            return Placement(None, "none", None, "outside_area")
         x, y = self._to_metric.transform(lon, lat)
         if shapely.contains_xy(self._snap_zone, x, y):
-            owner, dist = self._nearest(np.array([x]), np.array([y]))
-            if owner[0] >= 0:
-                return Placement(self.kelurahan[int(owner[0])], "snapped", round(float(dist[0]), 1))
+            nearest, dist = self._metric_tree.query_nearest(
+                shapely.Point(x, y), max_distance=self.snap_distance_m, return_distance=True
+            )
+            if len(nearest):
+                best = dist.min()
+                owner = int(nearest[dist == best].min())
+                return Placement(self.kelurahan[owner], "snapped", round(float(best), 1))
         return Placement(None, "none", None, "outside_area")
 
     def locate_many(self, lats: np.ndarray, lons: np.ndarray) -> BatchPlacement:
@@ -167,6 +176,20 @@ class BoundaryIndex:
         Returns per point the index into `kelurahan` (-1 when outside), the method code
         (0 polygon, 1 snapped, 2 outside) and the snapping distance in metres (NaN otherwise).
         """
+        cell = self._grid.lookup_many(lats, lons)
+        owner = np.where(cell >= 0, cell, -1).astype(np.int64)
+        method = np.where(cell >= 0, 0, 2).astype(np.int8)
+        distance = np.full(len(lats), np.nan)
+        mixed = np.flatnonzero(cell == MIXED)
+        if len(mixed):
+            exact = self._locate_exact(lats[mixed], lons[mixed])
+            owner[mixed], method[mixed], distance[mixed] = exact
+        return BatchPlacement(owner, method, distance)
+
+    def _locate_exact(
+        self, lats: np.ndarray, lons: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The polygon test and snapping, vectorised, for points the grid cannot answer."""
         n = len(lats)
         owner = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
         pt_idx, poly_idx = self._tree.query(shapely.points(lons, lats))  # bounding boxes
@@ -185,7 +208,7 @@ class BoundaryIndex:
             method[candidates[found]] = 1
             distance[candidates[found]] = snap_dist[found]
         owner[method == 2] = -1
-        return BatchPlacement(owner, method, distance)
+        return owner, method, distance
 
     def _nearest(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For metric points: the nearest kelurahan within the snap distance (smaller code on

@@ -1,0 +1,76 @@
+"""A pre-classified cell grid over the city: most points are answered by one array lookup.
+
+Each cell (about 110 m) is classified once at start-up as lying wholly in one kelurahan's
+interior, wholly farther than the snap distance from every kelurahan, or mixed. Only points in
+mixed cells (near borders and coasts) need the exact polygon test. The classification is exact,
+not approximate: a cell counts as inside only if the cell, widened by a margin far above float
+rounding, lies in the polygon's interior; it counts as far only if it misses a zone that contains
+every point within the snap distance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+MIXED = -1
+FAR = -2
+CELL_DEG = 0.001  # ≈ 110 m at Jakarta's latitude
+_MARGIN_DEG = 1e-9  # ≫ the rounding of a cell index, ≪ any kelurahan
+
+
+class CellGrid:
+    def __init__(
+        self,
+        geoms: np.ndarray,
+        tree: shapely.STRtree,
+        near_zone: BaseGeometry,
+        cell_deg: float = CELL_DEG,
+    ) -> None:
+        """`geoms` and `tree`: the kelurahan in WGS84; `near_zone`: a WGS84 area that contains
+        every point within the snap distance of some kelurahan."""
+        x0, y0, x1, y1 = near_zone.bounds
+        self.x0, self.y0, self.cell = x0, y0, cell_deg
+        self.nx = int(np.ceil((x1 - x0) / cell_deg)) + 1
+        self.ny = int(np.ceil((y1 - y0) / cell_deg)) + 1
+        cells = np.full(self.nx * self.ny, FAR, dtype=np.int32)
+        jx_grid, iy_grid = np.meshgrid(np.arange(self.nx), np.arange(self.ny))
+        jx, iy = jx_grid.ravel(), iy_grid.ravel()
+        boxes = shapely.box(
+            x0 + jx * cell_deg - _MARGIN_DEG,
+            y0 + iy * cell_deg - _MARGIN_DEG,
+            x0 + (jx + 1) * cell_deg + _MARGIN_DEG,
+            y0 + (iy + 1) * cell_deg + _MARGIN_DEG,
+        )
+        shapely.prepare(near_zone)
+        near = np.flatnonzero(shapely.intersects(near_zone, boxes))
+        cells[near] = MIXED
+        box_idx, poly_idx = tree.query(boxes[near], predicate="within")
+        inside = shapely.contains_properly(geoms[poly_idx], boxes[near][box_idx])
+        cells[near[box_idx[inside]]] = poly_idx[inside]
+        self.cells = cells.reshape(self.ny, self.nx)
+
+    def lookup(self, lat: float, lon: float) -> int:
+        """The kelurahan index of a point's cell, or MIXED, or FAR."""
+        i, j = int((lat - self.y0) // self.cell), int((lon - self.x0) // self.cell)
+        if 0 <= i < self.ny and 0 <= j < self.nx:
+            return int(self.cells[i, j])
+        return FAR
+
+    def lookup_many(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+        i = np.floor((lats - self.y0) / self.cell).astype(np.int64)
+        j = np.floor((lons - self.x0) / self.cell).astype(np.int64)
+        ok = (i >= 0) & (i < self.ny) & (j >= 0) & (j < self.nx)
+        out = np.full(len(lats), FAR, dtype=np.int32)
+        out[ok] = self.cells[i[ok], j[ok]]
+        return out
+
+    def stats(self) -> dict[str, int]:
+        flat = self.cells.ravel()
+        return {
+            "cells": int(flat.size),
+            "inside": int((flat >= 0).sum()),
+            "mixed": int((flat == MIXED).sum()),
+            "far": int((flat == FAR).sum()),
+        }
