@@ -1,8 +1,17 @@
 """Duplicates and recurrences near a new report (pure)."""
 
+import math
+import random
 from datetime import UTC, datetime, timedelta
 
-from aduan_geo_router.history import Neighbour, distance_m, match_history
+import pytest
+from aduan_geo_router.history import (
+    Neighbour,
+    cell_key,
+    cell_keys_around,
+    distance_m,
+    match_history,
+)
 from aduan_shared.cityconfig import Window
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -84,3 +93,16 @@ def test_windows_are_configurable() -> None:
     wide = Window(distance_m=100, days=60)
     m = match_history(LAT, LON, NOW, [near("far", NORTH_70M, days_ago=40)], wide, REC)
     assert m.possible_duplicate_of == "far"
+
+
+@pytest.mark.parametrize("radius", [10.0, 50.0, 120.0])
+def test_cell_keys_around_cover_every_point_within_the_radius(radius: float) -> None:
+    rng = random.Random(radius)
+    for _ in range(2000):
+        lat, lon = rng.uniform(-11, 6), rng.uniform(95, 141)  # Indonesia
+        bearing, dist = rng.uniform(0, 2 * math.pi), radius * math.sqrt(rng.random())
+        lat2 = lat + dist * math.cos(bearing) / 111_195
+        lon2 = lon + dist * math.sin(bearing) / (111_195 * math.cos(math.radians(lat)))
+        assert distance_m(lat, lon, lat2, lon2) <= radius * 1.001
+        assert cell_key(lat2, lon2) in cell_keys_around(lat, lon, radius)
+    assert len(cell_keys_around(-6.2, 106.8, 50)) <= 9

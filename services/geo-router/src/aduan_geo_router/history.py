@@ -11,6 +11,10 @@ from typing import Literal
 from aduan_shared.cityconfig import Window
 
 EARTH_RADIUS_M = 6_371_008.8
+#: Neighbour lookups go by cells of this size (≈ 55 m): an equality index serves them on any
+#: MongoDB-compatible server, where a geo query may scan.
+CELL_DEG = 0.0005
+_M_PER_DEG = math.pi * EARTH_RADIUS_M / 180
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,20 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
+
+
+def cell_key(lat: float, lon: float) -> str:
+    """The key of the cell holding a point."""
+    return f"{math.floor(lat / CELL_DEG)}:{math.floor(lon / CELL_DEG)}"
+
+
+def cell_keys_around(lat: float, lon: float, radius_m: float) -> list[str]:
+    """The keys of every cell that holds some point within `radius_m` of (lat, lon)."""
+    d_lat = radius_m / _M_PER_DEG
+    d_lon = radius_m / (_M_PER_DEG * max(math.cos(math.radians(abs(lat) + d_lat)), 1e-6))
+    i0, i1 = math.floor((lat - d_lat) / CELL_DEG), math.floor((lat + d_lat) / CELL_DEG)
+    j0, j1 = math.floor((lon - d_lon) / CELL_DEG), math.floor((lon + d_lon) / CELL_DEG)
+    return [f"{i}:{j}" for i in range(i0, i1 + 1) for j in range(j0, j1 + 1)]
 
 
 def match_history(

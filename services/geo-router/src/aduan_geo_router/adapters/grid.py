@@ -18,6 +18,7 @@ MIXED = -1
 FAR = -2
 CELL_DEG = 0.001  # ≈ 110 m at Jakarta's latitude
 _MARGIN_DEG = 1e-9  # ≫ the rounding of a cell index, ≪ any kelurahan
+_BAND_ROWS = 64
 
 
 class CellGrid:
@@ -34,22 +35,34 @@ class CellGrid:
         self.x0, self.y0, self.cell = x0, y0, cell_deg
         self.nx = int(np.ceil((x1 - x0) / cell_deg)) + 1
         self.ny = int(np.ceil((y1 - y0) / cell_deg)) + 1
-        cells = np.full(self.nx * self.ny, FAR, dtype=np.int32)
-        jx_grid, iy_grid = np.meshgrid(np.arange(self.nx), np.arange(self.ny))
-        jx, iy = jx_grid.ravel(), iy_grid.ravel()
-        boxes = shapely.box(
-            x0 + jx * cell_deg - _MARGIN_DEG,
-            y0 + iy * cell_deg - _MARGIN_DEG,
-            x0 + (jx + 1) * cell_deg + _MARGIN_DEG,
-            y0 + (iy + 1) * cell_deg + _MARGIN_DEG,
-        )
+        self.cells = np.full((self.ny, self.nx), FAR, dtype=np.int32)
         shapely.prepare(near_zone)
+        for row in range(0, self.ny, _BAND_ROWS):  # in bands: few temporary geometries at once
+            self._classify(row, min(row + _BAND_ROWS, self.ny), geoms, tree, near_zone)
+
+    def _classify(
+        self,
+        row0: int,
+        row1: int,
+        geoms: np.ndarray,
+        tree: shapely.STRtree,
+        near_zone: BaseGeometry,
+    ) -> None:
+        jx_grid, iy_grid = np.meshgrid(np.arange(self.nx), np.arange(row0, row1))
+        jx, iy = jx_grid.ravel(), iy_grid.ravel()
+        x0, y0, cell = self.x0, self.y0, self.cell
+        boxes = shapely.box(
+            x0 + jx * cell - _MARGIN_DEG,
+            y0 + iy * cell - _MARGIN_DEG,
+            x0 + (jx + 1) * cell + _MARGIN_DEG,
+            y0 + (iy + 1) * cell + _MARGIN_DEG,
+        )
         near = np.flatnonzero(shapely.intersects(near_zone, boxes))
-        cells[near] = MIXED
+        self.cells[iy[near], jx[near]] = MIXED
         box_idx, poly_idx = tree.query(boxes[near], predicate="within")
         inside = shapely.contains_properly(geoms[poly_idx], boxes[near][box_idx])
-        cells[near[box_idx[inside]]] = poly_idx[inside]
-        self.cells = cells.reshape(self.ny, self.nx)
+        hit = near[box_idx[inside]]
+        self.cells[iy[hit], jx[hit]] = poly_idx[inside]
 
     def lookup(self, lat: float, lon: float) -> int:
         """The kelurahan index of a point's cell, or MIXED, or FAR."""

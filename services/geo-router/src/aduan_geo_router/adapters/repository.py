@@ -11,7 +11,7 @@ from aduan_shared.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from aduan_geo_router.history import EARTH_RADIUS_M, Neighbour
+from aduan_geo_router.history import Neighbour, cell_key, cell_keys_around
 
 #: How a report's state maps to what duplicate and recurrence checks need.
 _HISTORY_STATE = {ReportState.DONE: "done", ReportState.REJECTED: "rejected"}
@@ -38,8 +38,7 @@ class MongoRoutingStore:
         self._routes = db["routes"]
 
     async def ensure_indexes(self) -> None:
-        await self._routes.create_index([("location", "2dsphere")])
-        await self._routes.create_index([("category", 1), ("routed_at", -1)])
+        await self._routes.create_index([("category", 1), ("cell", 1)])
 
     async def save(self, routed: ReportRouted) -> ReportRouted:
         loc = routed.location
@@ -54,6 +53,7 @@ class MongoRoutingStore:
         }
         if loc is not None:
             doc["location"] = {"type": "Point", "coordinates": [loc.lon, loc.lat]}
+            doc["cell"] = cell_key(loc.lat, loc.lon)
         stored = await self._routes.find_one_and_update(
             {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, return_document=True
         )
@@ -69,10 +69,12 @@ class MongoRoutingStore:
     async def nearby(
         self, category: str, lat: float, lon: float, radius_m: float, exclude: str
     ) -> list[Neighbour]:
-        area = {"$centerSphere": [[lon, lat], radius_m / EARTH_RADIUS_M]}
-        query = {"location": {"$geoWithin": area}, "category": category, "_id": {"$ne": exclude}}
-        found = []
-        async for doc in self._routes.find(query).limit(50):
+        # Equality on an indexed key only: SecantusDB runs `_id: {$ne: ...}` 6× slower.
+        query = {"category": category, "cell": {"$in": cell_keys_around(lat, lon, radius_m)}}
+        found = []  # exact distances are the domain's (history.match_history)
+        async for doc in self._routes.find(query).limit(200):
+            if doc["_id"] == exclude:
+                continue
             lon_, lat_ = doc["location"]["coordinates"]
             found.append(
                 Neighbour(
