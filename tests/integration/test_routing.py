@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aduan_devstack.services import wait_all_ready
 from aduan_shared.auth import issue_dev_token
 
 
@@ -58,10 +59,14 @@ def test_category_goes_to_the_sudin_of_the_kota(platform: Any) -> None:
     assert c["unit_name"] == "Suku Dinas Perhubungan Jakarta Selatan"
 
 
-def test_second_report_nearby_is_marked_a_possible_duplicate(platform: Any) -> None:
+def test_second_report_nearby_is_a_possible_duplicate_across_a_restart(platform: Any) -> None:
     spot = {"lat": -6.246957, "lon": 106.817167}  # Pela Mampang
     first = submit(platform, category="Sampah", description="Sampah numpuk", location=spot)
     case(platform, first["report_id"])
+    geo = platform.procs["geo-router"]  # what it remembers is in the database, not in memory
+    geo.kill()
+    geo.spawn()
+    wait_all_ready([geo], timeout=90)
     near = {"lat": spot["lat"] + 0.0002, "lon": spot["lon"]}  # ~22 m north
     second = submit(platform, category="Sampah", description="sampah bau", location=near)
     c = case(platform, second["report_id"])
