@@ -17,6 +17,7 @@ from aduan_geo_router.adapters.grid import FAR, MIXED, CellGrid
 from aduan_geo_router.domain import Kelurahan, Placement
 
 WGS84 = "EPSG:4326"
+_NONE = np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -150,23 +151,26 @@ class BoundaryIndex:
         A point on a shared border belongs to the kelurahan with the smallest code; a point
         equally near two kelurahan snaps to the smaller code.
         """
-        cell = self._grid.lookup(lat, lon)
+        flat = self._grid.cell_of(lat, lon)
+        cell = int(self._grid.cells.flat[flat]) if flat >= 0 else FAR
         if cell >= 0:
             return Placement(self.kelurahan[cell], "polygon", 0.0)
         if cell == FAR:
             return Placement(None, "none", None, "outside_area")
-        candidates = self._tree.query(shapely.Point(lon, lat))  # bounding boxes only
-        hits = candidates[shapely.intersects_xy(self._geoms[candidates], lon, lat)]
+        touching = self._grid.touching.get(flat, _NONE)  # the only kelurahan that can hold it
+        hits = touching[shapely.intersects_xy(self._geoms[touching], lon, lat)]
         if len(hits):
             return Placement(self.kelurahan[int(hits.min())], "polygon", 0.0)
         x, y = self._to_metric.transform(lon, lat)
         if shapely.contains_xy(self._snap_zone, x, y):
-            nearest, dist = self._metric_tree.query_nearest(
-                shapely.Point(x, y), max_distance=self.snap_distance_m, return_distance=True
+            point = shapely.Point(x, y)
+            near = self._metric_tree.query(
+                point, predicate="dwithin", distance=self.snap_distance_m
             )
-            if len(nearest):
+            if len(near):
+                dist = shapely.distance(point, self._metric[near])
                 best = dist.min()
-                owner = int(nearest[dist == best].min())
+                owner = int(near[dist == best].min())
                 return Placement(self.kelurahan[owner], "snapped", round(float(best), 1))
         return Placement(None, "none", None, "outside_area")
 

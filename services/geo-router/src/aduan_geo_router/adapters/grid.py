@@ -19,6 +19,7 @@ FAR = -2
 CELL_DEG = 0.001  # ≈ 110 m at Jakarta's latitude
 _MARGIN_DEG = 1e-9  # ≫ the rounding of a cell index, ≪ any kelurahan
 _BAND_ROWS = 64
+_NONE = np.empty(0, dtype=np.int64)
 
 
 class CellGrid:
@@ -36,6 +37,7 @@ class CellGrid:
         self.nx = int(np.ceil((x1 - x0) / cell_deg)) + 1
         self.ny = int(np.ceil((y1 - y0) / cell_deg)) + 1
         self.cells = np.full((self.ny, self.nx), FAR, dtype=np.int32)
+        self.touching: dict[int, np.ndarray] = {}  # mixed cell → kelurahan that touch it
         shapely.prepare(near_zone)
         for row in range(0, self.ny, _BAND_ROWS):  # in bands: few temporary geometries at once
             self._classify(row, min(row + _BAND_ROWS, self.ny), geoms, tree, near_zone)
@@ -59,10 +61,19 @@ class CellGrid:
         )
         near = np.flatnonzero(shapely.intersects(near_zone, boxes))
         self.cells[iy[near], jx[near]] = MIXED
-        box_idx, poly_idx = tree.query(boxes[near], predicate="within")
+        box_idx, poly_idx = tree.query(boxes[near], predicate="intersects")
         inside = shapely.contains_properly(geoms[poly_idx], boxes[near][box_idx])
         hit = near[box_idx[inside]]
         self.cells[iy[hit], jx[hit]] = poly_idx[inside]
+        mixed_pairs = self.cells[iy[near[box_idx]], jx[near[box_idx]]] == MIXED
+        for b, poly in zip(box_idx[mixed_pairs], poly_idx[mixed_pairs], strict=True):
+            key = int(iy[near[b]]) * self.nx + int(jx[near[b]])
+            self.touching[key] = np.append(self.touching.get(key, _NONE), poly)
+
+    def cell_of(self, lat: float, lon: float) -> int:
+        """The flat index of a point's cell (-1 outside the grid)."""
+        i, j = int((lat - self.y0) // self.cell), int((lon - self.x0) // self.cell)
+        return i * self.nx + j if 0 <= i < self.ny and 0 <= j < self.nx else -1
 
     def lookup(self, lat: float, lon: float) -> int:
         """The kelurahan index of a point's cell, or MIXED, or FAR."""
