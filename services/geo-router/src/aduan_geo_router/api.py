@@ -8,7 +8,7 @@ from aduan_shared.events import AreaRef, Latitude, Longitude
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from aduan_geo_router.domain import area_refs, decide_route
+from aduan_geo_router.domain import decide_route, routing_part
 from aduan_geo_router.router import Router
 
 
@@ -38,19 +38,7 @@ def create_api(router_: Router) -> APIRouter:
     ) -> RoutePreview:
         choice = router_.choose_category(category or router_.catalog.default, "")
         decision = decide_route(router_.place_point(lat, lon), choice, router_.units)
-        kelurahan, kecamatan, kota = area_refs(decision.placement.kelurahan)
-        return RoutePreview(
-            category=choice.name,
-            kelurahan=kelurahan,
-            kecamatan=kecamatan,
-            kota=kota,
-            unit_id=decision.unit_id,
-            unit_name=decision.unit_name,
-            method=decision.placement.method,
-            distance_m=decision.placement.distance_m,
-            needs_coordination=decision.needs_coordination,
-            reason=decision.reason,
-        )
+        return RoutePreview(**routing_part(decision))
 
     @router.get("/areas/kelurahan", summary="GeoJSON of the loaded kelurahan boundaries")
     async def kelurahan(request: Request) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from aduan_shared.city import kecamatan_kode, kota_kode, unit_id_for_kelurahan
 from aduan_shared.cityconfig import resolve_target
@@ -111,3 +111,20 @@ def decide_route(
     if unit_id not in units:
         return RouteDecision(category, placement, None, None, True, "no_route")
     return RouteDecision(category, placement, unit_id, units[unit_id], False, None)
+
+
+def routing_part(decision: RouteDecision) -> dict[str, Any]:
+    """The fields of the routed event that say where a report went (also `GET /v1/route`)."""
+    kelurahan, kecamatan, kota = area_refs(decision.placement.kelurahan)
+    return {
+        "category": decision.category.name,
+        "kelurahan": kelurahan,
+        "kecamatan": kecamatan,
+        "kota": kota,
+        "unit_id": decision.unit_id,
+        "unit_name": decision.unit_name,
+        "method": decision.placement.method,
+        "distance_m": decision.placement.distance_m,
+        "needs_coordination": decision.needs_coordination,
+        "reason": decision.reason,
+    }

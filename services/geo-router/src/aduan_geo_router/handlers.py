@@ -22,7 +22,7 @@ from aduan_shared.metrics import ServiceMetrics
 from faststream.kafka import KafkaRouter
 
 from aduan_geo_router.adapters.repository import RoutingStore
-from aduan_geo_router.domain import RouteDecision, area_refs
+from aduan_geo_router.domain import RouteDecision, routing_part
 from aduan_geo_router.history import HistoryMatch, match_history
 from aduan_geo_router.router import Router
 
@@ -44,25 +44,14 @@ def routed_event(
     location: Location | None,
     history: HistoryMatch,
 ) -> ReportRouted:
-    kelurahan, kecamatan, kota = area_refs(decision.placement.kelurahan)
-    category = decision.category
     return ReportRouted(
         event_id=derived_event_id(report.event_id, "routed"),
         occurred_at=utcnow(),
         report_id=report.report_id,
         correlation_id=report.correlation_id,
-        category=category.name,
-        category_source=category.source,
-        category_confidence=category.confidence,
-        kelurahan=kelurahan,
-        kecamatan=kecamatan,
-        kota=kota,
-        unit_id=decision.unit_id,
-        unit_name=decision.unit_name,
-        method=decision.placement.method,
-        distance_m=decision.placement.distance_m,
-        needs_coordination=decision.needs_coordination,
-        reason=decision.reason,
+        **routing_part(decision),
+        category_source=decision.category.source,
+        category_confidence=decision.category.confidence,
         possible_duplicate_of=history.possible_duplicate_of,
         recurrence_of=history.recurrence_of,
         tracking_code=report.tracking_code,
