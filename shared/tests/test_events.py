@@ -48,13 +48,20 @@ def test_same_channel_message_gives_same_report_id_and_tracking_code() -> None:
     assert tracking_code_for(a) == tracking_code_for(b)
 
 
-def test_tracking_code_is_short_and_unambiguous() -> None:
+def test_tracking_code_is_short_and_readable_aloud() -> None:
     codes = {tracking_code_for(uuid.uuid4(), "JKT") for _ in range(2000)}
     assert len(codes) == 2000
     for code in codes:
         prefix, body = code.split("-")
         assert prefix == "JKT" and len(body) == 8
-        assert not set(body) & set("ILOU")
+        assert not set(body) & set("01ILOU")
+
+
+def test_collision_attempts_give_other_codes_deterministically() -> None:
+    rid = uuid.uuid4()
+    attempts = [tracking_code_for(rid, "JKT", a) for a in range(4)]
+    assert len(set(attempts)) == 4
+    assert attempts == [tracking_code_for(rid, "JKT", a) for a in range(4)]
 
 
 def test_derived_event_ids_are_deterministic_and_distinct_per_purpose() -> None:

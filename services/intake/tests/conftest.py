@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from aduan_intake.adapters.store import TrackingCodeTaken
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
 from aduan_shared.events import REPORT_RECEIVED, Event, ReportReceived
@@ -29,6 +30,8 @@ class MemoryReports:
         key = str(event.report_id)
         if key in self.docs:
             return self.docs[key], False
+        if any(d.tracking_code == event.tracking_code for d in self.docs.values()):
+            raise TrackingCodeTaken(event.tracking_code)  # like the unique index
         self.docs[key] = event
         return event, True
 

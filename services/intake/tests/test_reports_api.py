@@ -1,8 +1,10 @@
 """POST /v1/reports: 202 once published, idempotent per channel message, clear errors."""
 
+import uuid
 from typing import Any
 
 from aduan_shared.auth import issue_dev_token
+from aduan_shared.events import ReportReceived, report_id_for, tracking_code_for
 from aduan_shared.vault import unseal
 
 REPORT = {
@@ -126,3 +128,28 @@ async def test_channel_registry_lists_the_13_channels(intake: Any) -> None:
     channels = (await intake.client.get("/v1/channels")).json()
     assert len(channels) == 13
     assert {"jaki", "lapor", "balai_warga", "sms_whatsapp"} <= {c["id"] for c in channels}
+
+
+async def test_a_taken_tracking_code_gives_the_next_one_stably(intake: Any) -> None:
+    report_id = report_id_for("jaki", REPORT["external_id"])
+    first_choice = tracking_code_for(report_id, "JKT", 0)
+    squatter = ReportReceived.model_validate(
+        {
+            **(await _any_event(intake)).model_dump(),
+            "tracking_code": first_choice,
+            "report_id": uuid.uuid4(),
+        }
+    )
+    intake.reports.docs[str(squatter.report_id)] = squatter
+    body = (
+        await intake.client.post("/v1/reports", json=REPORT, headers=intake.jaki_headers)
+    ).json()
+    assert body["tracking_code"] == tracking_code_for(report_id, "JKT", 1)
+    again = await intake.client.post("/v1/reports", json=REPORT, headers=intake.jaki_headers)
+    assert again.json() == body
+
+
+async def _any_event(intake: Any) -> ReportReceived:
+    other = REPORT | {"external_id": "someone-else"}
+    await intake.client.post("/v1/reports", json=other, headers=intake.jaki_headers)
+    return intake.published[-1]  # type: ignore[no-any-return]

@@ -56,17 +56,24 @@ def report_id_for(channel: str, external_id: str) -> uuid.UUID:
     return derive_id("report", channel, external_id)
 
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: Symbols easy to read aloud and to type back: no 0/O, 1/I/L, U (30 symbols).
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+TRACKING_LENGTH = 8
 
 
-def tracking_code_for(report_id: uuid.UUID, prefix: str = "JKT") -> str:
-    """A short, unambiguous tracking code derived from the report id, e.g. `JKT-7K3M9Q2X`.
+def tracking_code_for(report_id: uuid.UUID, prefix: str = "JKT", attempt: int = 0) -> str:
+    """A short tracking code derived from the report id, e.g. `JKT-7K3M9Q2X`.
 
-    40 bits of the id in Crockford base32 (no I, L, O, U): easy to read out over the phone.
+    8 symbols of 30 (about 39 bits): the same report always gets the same code. Codes can
+    collide; the store that assigns them (intake) tries `attempt` 1, 2, ... on a collision, so
+    the sequence stays a pure function of the report id.
     """
-    n = report_id.int >> (128 - 40)
-    chars = [_CROCKFORD[(n >> shift) & 31] for shift in range(35, -1, -5)]
-    return f"{prefix}-{''.join(chars)}"
+    n = (derive_id(report_id, "tracking", attempt) if attempt else report_id).int
+    symbols = []
+    for _ in range(TRACKING_LENGTH):
+        n, r = divmod(n, len(TRACKING_ALPHABET))
+        symbols.append(TRACKING_ALPHABET[r])
+    return f"{prefix}-{''.join(symbols)}"
 
 
 # --- shared value types -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from aduan_shared.auth import Role, current_principal
-from aduan_shared.errors import Forbidden, InvalidInput, Unauthenticated
+from aduan_shared.errors import Forbidden, InvalidInput, ServiceUnavailable, Unauthenticated
 from aduan_shared.events import utcnow
 from aduan_shared.kafka import Publisher, PublishFailed
 from aduan_shared.logging import get_logger
@@ -16,11 +16,12 @@ from aduan_shared.vault import seal
 from fastapi import APIRouter, Header, Request, status
 from pydantic import BaseModel
 
-from aduan_intake.adapters.store import ReportStore, Vault
+from aduan_intake.adapters.store import ReportStore, TrackingCodeTaken, Vault
 from aduan_intake.channels import FORM_CHANNELS, WALK_IN, Channel, channel_by_id
 from aduan_intake.domain import ReportSubmission, new_report_id, received_event, reporter_ref_for
 
 log = get_logger(__name__)
+MAX_TRACKING_ATTEMPTS = 8
 
 
 class Accepted(BaseModel):
@@ -89,18 +90,27 @@ def create_api(deps: IntakeDeps) -> APIRouter:
         contact = submission.reporter
         has_contact = contact is not None and not contact.is_empty()
         reporter_ref = reporter_ref_for(report_id) if has_contact else None
-        event = received_event(
-            submission,
-            report_id=report_id,
-            now=utcnow(),
-            correlation_id=request.state.correlation_id,
-            tracking_prefix=deps.tracking_prefix,
-            reporter_ref=reporter_ref,
-        )
+        now = utcnow()
         if contact is not None and reporter_ref is not None:
             sealed = seal(deps.vault_public_key, contact.model_dump(exclude_none=True))
             await deps.vault.put(reporter_ref, sealed, channel.id)
-        stored, inserted = await deps.reports.accept(event)
+        for attempt in range(MAX_TRACKING_ATTEMPTS):  # a code taken by another report: next one
+            event = received_event(
+                submission,
+                report_id=report_id,
+                now=now,
+                correlation_id=request.state.correlation_id,
+                tracking_prefix=deps.tracking_prefix,
+                reporter_ref=reporter_ref,
+                attempt=attempt,
+            )
+            try:
+                stored, inserted = await deps.reports.accept(event)
+                break
+            except TrackingCodeTaken:
+                log.warning("tracking_code_collision", attempt=attempt)
+        else:
+            raise ServiceUnavailable("could not assign a tracking code; retry", retry_after_s=1)
         try:
             await deps.publisher.publish(stored)
         except PublishFailed:

@@ -90,6 +90,7 @@ def received_event(
     correlation_id: str,
     tracking_prefix: str,
     reporter_ref: str | None,
+    attempt: int = 0,
 ) -> ReportReceived:
     location = None
     if submission.location is not None:
@@ -105,7 +106,7 @@ def received_event(
         occurred_at=now,
         report_id=report_id,
         correlation_id=correlation_id,
-        tracking_code=tracking_code_for(report_id, tracking_prefix),
+        tracking_code=tracking_code_for(report_id, tracking_prefix, attempt),
         channel=submission.channel,
         external_id=submission.external_id,
         category=submission.category,

@@ -7,11 +7,18 @@ from typing import Protocol
 from aduan_shared.events import ReportReceived, utcnow
 from aduan_shared.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+
+class TrackingCodeTaken(Exception):
+    """Another report holds this tracking code: derive the next one."""
 
 
 class ReportStore(Protocol):
     async def accept(self, event: ReportReceived) -> tuple[ReportReceived, bool]:
-        """Store the event unless the report exists; return (stored event, inserted now)."""
+        """Store the event unless the report exists; return (stored event, inserted now).
+
+        Raises TrackingCodeTaken when another report already holds the event's tracking code."""
         ...
 
     async def forget(self, event: ReportReceived) -> None:
@@ -40,9 +47,12 @@ class MongoReportStore:
             "external_id": event.external_id,
             "event": event.model_dump(mode="json"),
         }
-        result = await self._reports.update_one(
-            {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True
-        )
+        try:
+            result = await self._reports.update_one(
+                {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True
+            )
+        except DuplicateKeyError as exc:  # the unique tracking_code index
+            raise TrackingCodeTaken(event.tracking_code) from exc
         if result.upserted_id is not None:
             return event, True
         stored = await self._reports.find_one({"_id": doc["_id"]})
