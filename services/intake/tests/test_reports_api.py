@@ -153,3 +153,18 @@ async def _any_event(intake: Any) -> ReportReceived:
     other = REPORT | {"external_id": "someone-else"}
     await intake.client.post("/v1/reports", json=other, headers=intake.jaki_headers)
     return intake.published[-1]  # type: ignore[no-any-return]
+
+
+async def test_public_form_is_rate_limited_per_client(intake: Any) -> None:
+    form = {
+        "channel": "balai_warga",
+        "description": "Lampu taman mati",
+        "location": {"lat": -6.2, "lon": 106.8},
+    }
+    statuses = [(await intake.client.post("/v1/reports", json=form)).status_code for _ in range(6)]
+    assert statuses == [202] * 5 + [429]
+    refused = await intake.client.post("/v1/reports", json=form)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert len(intake.published) == 5

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from aduan_shared.auth import Role, current_principal
-from aduan_shared.errors import Forbidden, InvalidInput, ServiceUnavailable, Unauthenticated
+from aduan_shared.errors import (
+    Forbidden,
+    InvalidInput,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthenticated,
+)
 from aduan_shared.events import utcnow
 from aduan_shared.kafka import Publisher, PublishFailed
 from aduan_shared.logging import get_logger
@@ -19,6 +27,7 @@ from pydantic import BaseModel
 from aduan_intake.adapters.store import ReportStore, TrackingCodeTaken, Vault
 from aduan_intake.channels import FORM_CHANNELS, WALK_IN, Channel, channel_by_id
 from aduan_intake.domain import ReportSubmission, new_report_id, received_event, reporter_ref_for
+from aduan_intake.ratelimit import RateLimiter
 
 log = get_logger(__name__)
 MAX_TRACKING_ATTEMPTS = 8
@@ -47,6 +56,7 @@ class IntakeDeps:
     vault: Vault
     publisher: Publisher
     metrics: ServiceMetrics
+    public_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0.1, 5))
 
 
 def create_api(deps: IntakeDeps) -> APIRouter:
@@ -55,11 +65,29 @@ def create_api(deps: IntakeDeps) -> APIRouter:
         "reports_received_total", "Reports accepted (202)", ("channel",)
     )
 
+    def limit_public(request: Request, contact_key: str | None) -> None:
+        """429 when this client IP (or this reporter's contact) sends faster than allowed."""
+        keys = [f"ip:{request.client.host if request.client else 'unknown'}"]
+        if contact_key:
+            keys.append(f"contact:{contact_key}")
+        wait = max(deps.public_limiter.allow(k) for k in keys)
+        if wait > 0:
+            raise TooManyRequests(
+                "too many reports from here; please wait a moment",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+
+    def submission_contact_key(request: Request) -> str | None:
+        contact = getattr(request.state, "contact", None)
+        return hashlib.sha256(contact.encode()).hexdigest()[:32] if contact else None
+
     async def authenticate(request: Request, channel: Channel, api_key: str | None) -> None:
         if channel.auth == "api_key":
             expected = deps.api_keys.get(channel.id)
             if not expected or not api_key or not hmac.compare_digest(api_key, expected):
                 raise Unauthenticated(f"channel {channel.id} needs a valid X-Api-Key")
+        elif channel.auth == "public":
+            limit_public(request, submission_contact_key(request))
         elif channel.auth == "officer_jwt":
             principal = await current_principal(request)
             if Role.INTAKE_OFFICER not in principal.roles:
@@ -85,6 +113,8 @@ def create_api(deps: IntakeDeps) -> APIRouter:
                 f"channel {channel.id!r} posts its native payload to "
                 f"/v1/channels/{channel.id}/messages"
             )
+        if submission.reporter is not None:  # the limiter keys a reporter by phone or e-mail
+            request.state.contact = submission.reporter.phone or submission.reporter.email
         await authenticate(request, channel, x_api_key)
         report_id = new_report_id(submission)
         contact = submission.reporter

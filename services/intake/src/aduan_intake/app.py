@@ -10,6 +10,7 @@ from aduan_intake.adapters.store import MongoReportStore, MongoVault
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
 from aduan_intake.config import Settings
+from aduan_intake.ratelimit import RateLimiter
 
 DESCRIPTION = "The front door: citizen reports from every channel, published once acknowledged."
 
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         vault=MongoVault(core.db),
         publisher=core.publisher(ReportReceived),
         metrics=core.metrics,
+        public_limiter=RateLimiter(settings.public_rate_per_minute / 60, settings.public_burst),
     )
     return build_app(
         ServiceParts(

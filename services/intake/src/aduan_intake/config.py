@@ -16,3 +16,6 @@ class Settings(ServiceSettings):
     api_keys: dict[str, SecretStr] = Field(default_factory=dict)
     #: The reporter vault's public key (url-safe base64 X25519); intake can seal, never open.
     vault_public_key: str = Field(alias="ADUAN_VAULT_PUBLIC_KEY")
+    #: Public channels (Balai Warga): reports per minute per client IP and per reporter contact.
+    public_rate_per_minute: float = Field(default=6.0, gt=0)
+    public_burst: int = Field(default=5, ge=1)
