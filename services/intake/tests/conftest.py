@@ -8,6 +8,7 @@ import pytest
 from aduan_intake.adapters.store import TrackingCodeTaken
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
+from aduan_intake.pipeline import ChannelSecrets
 from aduan_shared.events import REPORT_RECEIVED, Event, ReportReceived
 from aduan_shared.kafka import Publisher, PublishFailed
 from aduan_shared.service import ServiceParts, build_app, service_core
@@ -18,6 +19,13 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from pydantic import SecretStr
 
 JAKI_KEY = "jaki-test-key"
+LAPOR_KEY = "lapor-test-key"
+SECRETS = ChannelSecrets(
+    twitter_consumer_secret="tw-secret",
+    meta_app_secret="meta-secret",
+    meta_verify_token="verify-me",
+    sms_gateway_secret="sms-secret",
+)
 JWT_SECRET = "intake-test-secret-of-32-bytes-or-more"
 VAULT_PRIVATE, VAULT_PUBLIC = generate_keypair()
 
@@ -63,6 +71,8 @@ class Intake:
     published: list[ReportReceived] = field(default_factory=list)
     jaki_headers: dict[str, str] = field(default_factory=lambda: {"X-Api-Key": JAKI_KEY})
     jwt_secret: str = JWT_SECRET
+    secrets: ChannelSecrets = SECRETS
+    lapor_key: str = LAPOR_KEY
     vault_private_key: str = VAULT_PRIVATE
 
 
@@ -74,13 +84,14 @@ def assemble(
     publisher: Publisher = BrokerDown() if broker_down else core.publisher(ReportReceived)
     deps = IntakeDeps(
         channels=DEFAULT_CHANNELS,
-        api_keys={"jaki": JAKI_KEY},
+        api_keys={"jaki": JAKI_KEY, "lapor": LAPOR_KEY},
         vault_public_key=VAULT_PUBLIC,
         tracking_prefix="JKT",
         reports=reports,
         vault=vault,
         publisher=publisher,
         metrics=core.metrics,
+        secrets=SECRETS,
     )
     app = build_app(ServiceParts(core, title="t", description="d", routers=[create_api(deps)]))
     return core.broker, reports, vault, app

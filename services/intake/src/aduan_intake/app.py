@@ -10,6 +10,7 @@ from aduan_intake.adapters.store import MongoReportStore, MongoVault
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
 from aduan_intake.config import Settings
+from aduan_intake.pipeline import ChannelSecrets
 from aduan_intake.ratelimit import RateLimiter
 
 DESCRIPTION = "The front door: citizen reports from every channel, published once acknowledged."
@@ -29,6 +30,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publisher=core.publisher(ReportReceived),
         metrics=core.metrics,
         public_limiter=RateLimiter(settings.public_rate_per_minute / 60, settings.public_burst),
+        secrets=ChannelSecrets(
+            twitter_consumer_secret=settings.twitter_consumer_secret.get_secret_value(),
+            meta_app_secret=settings.meta_app_secret.get_secret_value(),
+            meta_verify_token=settings.meta_verify_token.get_secret_value(),
+            sms_gateway_secret=settings.sms_gateway_secret.get_secret_value(),
+        ),
     )
     return build_app(
         ServiceParts(

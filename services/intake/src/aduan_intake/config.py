@@ -19,3 +19,9 @@ class Settings(ServiceSettings):
     #: Public channels (Balai Warga): reports per minute per client IP and per reporter contact.
     public_rate_per_minute: float = Field(default=6.0, gt=0)
     public_burst: int = Field(default=5, ge=1)
+    #: Webhook secrets (X consumer secret, Meta app secret and verify token, SMS gateway HMAC key);
+    #: a channel whose secret is unset refuses every request.
+    twitter_consumer_secret: SecretStr = SecretStr("")
+    meta_app_secret: SecretStr = SecretStr("")
+    meta_verify_token: SecretStr = SecretStr("")
+    sms_gateway_secret: SecretStr = SecretStr("")

@@ -1,0 +1,110 @@
+"""Accepting a report, whatever its channel: seal the contact, assign the code, store, publish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aduan_shared.errors import ServiceUnavailable
+from aduan_shared.events import utcnow
+from aduan_shared.kafka import Publisher, PublishFailed
+from aduan_shared.logging import get_logger
+from aduan_shared.metrics import ServiceMetrics
+from aduan_shared.vault import seal
+from pydantic import BaseModel
+
+from aduan_intake.adapters.store import ReportStore, TrackingCodeTaken, Vault
+from aduan_intake.channels import WALK_IN, Channel
+from aduan_intake.domain import ReportSubmission, new_report_id, received_event, reporter_ref_for
+from aduan_intake.ratelimit import RateLimiter
+
+log = get_logger(__name__)
+MAX_TRACKING_ATTEMPTS = 8
+
+
+class Accepted(BaseModel):
+    report_id: str
+    tracking_code: str
+    status: Literal["received"] = "received"
+
+
+@dataclass(frozen=True)
+class ChannelSecrets:
+    """Webhook secrets; an empty one makes its channel refuse every request (401)."""
+
+    twitter_consumer_secret: str = ""
+    meta_app_secret: str = ""
+    meta_verify_token: str = ""
+    sms_gateway_secret: str = ""
+
+
+@dataclass
+class IntakeDeps:
+    channels: tuple[Channel, ...]
+    api_keys: dict[str, str]
+    vault_public_key: str
+    tracking_prefix: str
+    reports: ReportStore
+    vault: Vault
+    publisher: Publisher
+    metrics: ServiceMetrics
+    public_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0.1, 5))
+    secrets: ChannelSecrets = field(default_factory=ChannelSecrets)
+
+
+class Pipeline:
+    """The one way a report gets in: 202 only after the broker acknowledged its event."""
+
+    def __init__(self, deps: IntakeDeps) -> None:
+        self.deps = deps
+        self._received = deps.metrics.counter(
+            "reports_received_total", "Reports accepted (202)", ("channel",)
+        )
+
+    async def accept(
+        self, submission: ReportSubmission, contact: dict[str, Any] | None, correlation_id: str
+    ) -> Accepted:
+        """Store and publish the report (idempotent per channel message); raise
+        PublishFailed (503) with nothing left behind when the broker does not acknowledge."""
+        deps = self.deps
+        report_id = new_report_id(submission)
+        reporter_ref = reporter_ref_for(report_id) if contact else None
+        if contact and reporter_ref is not None:
+            await deps.vault.put(
+                reporter_ref, seal(deps.vault_public_key, contact), submission.channel
+            )
+        now = utcnow()
+        for attempt in range(MAX_TRACKING_ATTEMPTS):  # a code taken by another report: next one
+            event = received_event(
+                submission,
+                report_id=report_id,
+                now=now,
+                correlation_id=correlation_id,
+                tracking_prefix=deps.tracking_prefix,
+                reporter_ref=reporter_ref,
+                attempt=attempt,
+            )
+            try:
+                stored, inserted = await deps.reports.accept(event)
+                break
+            except TrackingCodeTaken:
+                log.warning("tracking_code_collision", attempt=attempt)
+        else:
+            raise ServiceUnavailable("could not assign a tracking code; retry", retry_after_s=1)
+        try:
+            await deps.publisher.publish(stored)
+        except PublishFailed:
+            if inserted:  # nothing half-written: the caller was told to retry
+                await deps.reports.forget(stored)
+                if reporter_ref is not None:
+                    await deps.vault.forget(reporter_ref)
+            raise
+        self._received.labels(submission.channel).inc()
+        log.info(
+            "report_received",
+            report_id=str(stored.report_id),
+            channel=submission.channel,
+            duplicate=not inserted,
+            walk_in=submission.channel in WALK_IN,
+        )
+        return Accepted(report_id=str(stored.report_id), tracking_code=stored.tracking_code)

@@ -1,0 +1,188 @@
+"""POST /v1/channels/{channel}/messages and the webhook handshakes, through the assembled API."""
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from aduan_shared.vault import unseal
+
+
+def signed(secret: str, payload: dict[str, Any], *, b64: bool = False) -> tuple[bytes, str]:
+    body = json.dumps(payload).encode()
+    mac = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return body, "sha256=" + (base64.b64encode(mac).decode() if b64 else mac.hex())
+
+
+TWEET = {
+    "for_user_id": "2244994945",
+    "tweet_create_events": [
+        {
+            "id_str": "1850000000000000001",
+            "created_at": "Sun Nov 22 08:00:00 +0000 2026",
+            "text": "@DKIJakarta jalan bolong parah di depan pasar, tolong dong min 🙏",
+            "user": {"id_str": "42", "screen_name": "warga_bangka", "name": "Warga Bangka"},
+            "coordinates": {"type": "Point", "coordinates": [106.8193, -6.26418]},
+        }
+    ],
+}
+THANKS = {
+    "for_user_id": "2244994945",
+    "tweet_create_events": [
+        {
+            "id_str": "1850000000000000002",
+            "created_at": "Sun Nov 22 09:00:00 +0000 2026",
+            "text": "@DKIJakarta terima kasih min",
+            "in_reply_to_status_id_str": "1849",
+            "user": {"id_str": "42", "screen_name": "warga_bangka", "name": "Warga Bangka"},
+        }
+    ],
+}
+WHATSAPP = {
+    "object": "whatsapp_business_account",
+    "entry": [
+        {
+            "id": "1",
+            "changes": [
+                {
+                    "field": "messages",
+                    "value": {
+                        "messaging_product": "whatsapp",
+                        "metadata": {"phone_number_id": "111"},
+                        "contacts": [{"profile": {"name": "Siti"}, "wa_id": "6281234567890"}],
+                        "messages": [
+                            {
+                                "from": "6281234567890",
+                                "id": "wamid.AAA",
+                                "timestamp": "1795400000",
+                                "type": "text",
+                                "text": {"body": "Sampah numpuk di kel. Bangka"},
+                            }
+                        ],
+                    },
+                }
+            ],
+        }
+    ],
+}
+SMS = {
+    "message_id": "sms-77",
+    "from": "081298765432",
+    "text": "status laporan JKT-7K3M9Q2X gmn ya",
+    "received_at": "2026-11-22T08:00:00+07:00",
+}
+LAPOR = {
+    "tracking_id": "LAP-2026-001",
+    "title": "Pohon tumbang",
+    "content": "Pohon besar tumbang menutup jalan",
+    "category": "Pohon",
+    "location": "Jl. Kemang Raya, Bangka",
+    "is_anonymous": True,
+    "is_secret": True,
+    "created_at": "2026-11-22T07:00:00+07:00",
+    "reporter": {"name": "Anon"},
+}
+
+
+async def test_twitter_crc_challenge(intake: Any) -> None:
+    r = await intake.client.get("/v1/channels/twitter/messages", params={"crc_token": "abc"})
+    mac = hmac.new(b"tw-secret", b"abc", hashlib.sha256).digest()
+    assert r.json() == {"response_token": "sha256=" + base64.b64encode(mac).decode()}
+
+
+async def test_meta_handshake(intake: Any) -> None:
+    ok = {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"}
+    r = await intake.client.get("/v1/channels/facebook/messages", params=ok)
+    assert (r.status_code, r.text) == (200, "1158201444")
+    bad = ok | {"hub.verify_token": "nope"}
+    assert (
+        await intake.client.get("/v1/channels/facebook/messages", params=bad)
+    ).status_code == 401
+
+
+async def test_signed_tweet_becomes_a_report_with_its_location(intake: Any) -> None:
+    body, sig = signed("tw-secret", TWEET, b64=True)
+    r = await intake.client.post(
+        "/v1/channels/twitter/messages", content=body, headers={"x-twitter-webhooks-signature": sig}
+    )
+    assert r.status_code == 202, r.text
+    [report] = r.json()["reports"]
+    [event] = intake.published
+    assert str(event.report_id) == report["report_id"] and event.channel == "twitter"
+    assert event.external_id == "1850000000000000001"
+    assert event.location is not None and event.location.lat == -6.26418
+    assert "warga_bangka" not in event.model_dump_json()  # the handle is sealed, not published
+    assert event.reporter_ref is not None
+    contact = unseal(intake.vault_private_key, intake.vault.sealed[event.reporter_ref])
+    assert contact["handle"].lstrip("@") == "warga_bangka"
+    again = await intake.client.post(
+        "/v1/channels/twitter/messages", content=body, headers={"x-twitter-webhooks-signature": sig}
+    )
+    assert again.json()["reports"] == r.json()["reports"]  # a redelivered webhook: same report
+
+
+async def test_wrong_or_missing_signature_is_401_and_nothing_is_made(intake: Any) -> None:
+    body, _ = signed("tw-secret", TWEET, b64=True)
+    _, wrong = signed("other", TWEET, b64=True)
+    for headers in ({}, {"x-twitter-webhooks-signature": wrong}):
+        r = await intake.client.post("/v1/channels/twitter/messages", content=body, headers=headers)
+        assert r.status_code == 401
+        assert r.headers["content-type"] == "application/problem+json"
+    assert intake.published == [] and intake.reports.docs == {}
+
+
+async def test_a_thanks_reply_makes_no_report(intake: Any) -> None:
+    body, sig = signed("tw-secret", THANKS, b64=True)
+    r = await intake.client.post(
+        "/v1/channels/twitter/messages", content=body, headers={"x-twitter-webhooks-signature": sig}
+    )
+    assert r.json() == {"reports": [], "status_questions": [], "ignored": 1}
+    assert intake.published == []
+
+
+async def test_whatsapp_text_is_a_report_and_the_phone_is_sealed(intake: Any) -> None:
+    body, sig = signed("meta-secret", WHATSAPP)
+    r = await intake.client.post(
+        "/v1/channels/sms_whatsapp/messages", content=body, headers={"x-hub-signature-256": sig}
+    )
+    assert r.status_code == 202, r.text
+    [event] = intake.published
+    assert event.description == "Sampah numpuk di kel. Bangka" and event.location is None
+    assert "6281234567890" not in event.model_dump_json()
+
+
+async def test_sms_status_question_is_not_a_report(intake: Any) -> None:
+    body, sig = signed("sms-secret", SMS)
+    r = await intake.client.post(
+        "/v1/channels/sms_whatsapp/messages", content=body, headers={"x-aduan-signature": sig}
+    )
+    assert r.json() == {"reports": [], "status_questions": ["JKT-7K3M9Q2X"], "ignored": 0}
+    assert intake.published == []
+
+
+async def test_lapor_needs_its_api_key_and_keeps_anonymous_reporters_out(intake: Any) -> None:
+    body = json.dumps(LAPOR).encode()
+    url = "/v1/channels/lapor/messages"
+    assert (await intake.client.post(url, content=body)).status_code == 401
+    r = await intake.client.post(url, content=body, headers={"x-api-key": intake.lapor_key})
+    assert r.status_code == 202, r.text
+    [event] = intake.published
+    assert event.category == "Pohon" and event.address_text == "Jl. Kemang Raya, Bangka"
+    assert event.reporter_ref is None and event.visibility == "private"
+
+
+async def test_bad_requests(intake: Any) -> None:
+    bad_json = b"{not json"
+    bad_sig = "sha256=" + hmac.new(b"meta-secret", bad_json, hashlib.sha256).hexdigest()
+    cases = [
+        ("/v1/channels/fax/messages", b"{}", {}, 404),
+        ("/v1/channels/jaki/messages", b"{}", {}, 404),
+        ("/v1/channels/email/messages", b"x", {}, 501),
+        ("/v1/channels/facebook/messages", bad_json, {"x-hub-signature-256": bad_sig}, 422),
+    ]
+    for url, content, headers, expected in cases:
+        r = await intake.client.post(url, content=content, headers=headers)
+        assert r.status_code == expected, (url, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+    assert intake.published == []
