@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from aduan_intake.adapters.photo_store import MemoryPhotoStore
 from aduan_intake.adapters.store import TrackingCodeTaken
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
@@ -72,6 +73,7 @@ class Intake:
     jaki_headers: dict[str, str] = field(default_factory=lambda: {"X-Api-Key": JAKI_KEY})
     jwt_secret: str = JWT_SECRET
     secrets: ChannelSecrets = SECRETS
+    photos: MemoryPhotoStore = field(default_factory=MemoryPhotoStore)
     lapor_key: str = LAPOR_KEY
     vault_private_key: str = VAULT_PRIVATE
 
@@ -80,7 +82,7 @@ def assemble(
     broker_down: bool = False,
 ) -> tuple[KafkaBroker, MemoryReports, MemoryVault, FastAPI]:
     core = service_core("intake", ServiceSettings(auth_jwt_secret=SecretStr(JWT_SECRET)))
-    reports, vault = MemoryReports(), MemoryVault()
+    reports, vault, photos = MemoryReports(), MemoryVault(), MemoryPhotoStore()
     publisher: Publisher = BrokerDown() if broker_down else core.publisher(ReportReceived)
     deps = IntakeDeps(
         channels=DEFAULT_CHANNELS,
@@ -92,8 +94,10 @@ def assemble(
         publisher=publisher,
         metrics=core.metrics,
         secrets=SECRETS,
+        photos=photos,
     )
     app = build_app(ServiceParts(core, title="t", description="d", routers=[create_api(deps)]))
+    app.state.test_photos = photos
     return core.broker, reports, vault, app
 
 
@@ -109,7 +113,7 @@ async def intake() -> AsyncIterator[Intake]:
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield Intake(client, reports, vault, published)
+            yield Intake(client, reports, vault, published, photos=app.state.test_photos)
 
 
 @pytest.fixture

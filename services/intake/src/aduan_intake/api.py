@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-from typing import Annotated
+from typing import Annotated, Any
 
 from aduan_shared.auth import Role, current_principal
 from aduan_shared.errors import (
@@ -22,6 +22,7 @@ from aduan_intake.channel_api import add_channel_routes
 from aduan_intake.channels import FORM_CHANNELS, Channel, channel_by_id
 from aduan_intake.domain import ReportSubmission
 from aduan_intake.pipeline import Accepted, IntakeDeps, Pipeline
+from aduan_intake.submission_body import read_submission
 
 log = get_logger(__name__)
 
@@ -33,6 +34,26 @@ class ChannelOut(BaseModel):
     name: str
     kind: str
     enabled: bool
+
+
+#: Both bodies `POST /v1/reports` accepts (parsed by submission_body.read_submission).
+REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": ReportSubmission.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "description": (
+                        "the JSON fields (location and reporter as JSON text, or lat "
+                        "and lon), plus up to 5 `photos` files"
+                    ),
+                }
+            },
+        },
+    }
+}
 
 
 def create_api(deps: IntakeDeps) -> APIRouter:
@@ -72,14 +93,19 @@ def create_api(deps: IntakeDeps) -> APIRouter:
         "/reports",
         status_code=status.HTTP_202_ACCEPTED,
         response_model=Accepted,
-        responses={503: {"description": "broker unreachable; retry later"}},
+        responses={
+            413: {"description": "a photo over 10 MB, more than 5 photos, or a body too large"},
+            415: {"description": "a photo that is not JPEG, PNG or WebP, or another body type"},
+            503: {"description": "broker unreachable; retry later"},
+        },
+        openapi_extra=REQUEST_BODY,
         summary="Submit a report (JAKI app backend, walk-in offices, Balai Warga)",
     )
     async def submit(
-        submission: ReportSubmission,
         request: Request,
         x_api_key: Annotated[str | None, Header()] = None,
     ) -> Accepted:
+        submission, photos = await read_submission(request)
         channel = channel_by_id(deps.channels, submission.channel)
         if channel is None or not channel.enabled:
             raise InvalidInput(f"unknown or disabled channel {submission.channel!r}")
@@ -95,7 +121,7 @@ def create_api(deps: IntakeDeps) -> APIRouter:
         sealed = (
             None if contact is None or contact.is_empty() else contact.model_dump(exclude_none=True)
         )
-        return await pipeline.accept(submission, sealed, request.state.correlation_id)
+        return await pipeline.accept(submission, sealed, request.state.correlation_id, photos)
 
     @router.get("/channels", response_model=list[ChannelOut], summary="The channel registry")
     async def channels() -> list[ChannelOut]:

@@ -6,6 +6,7 @@ from aduan_shared.events import ReportReceived
 from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
 
+from aduan_intake.adapters.photo_store import GridFSPhotoStore
 from aduan_intake.adapters.store import MongoReportStore, MongoVault
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     core = service_core("intake", settings)
     reports = MongoReportStore(core.db)
+    photos = GridFSPhotoStore(core.db)
     deps = IntakeDeps(
         channels=DEFAULT_CHANNELS,
         api_keys={k: v.get_secret_value() for k, v in settings.api_keys.items()},
@@ -30,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publisher=core.publisher(ReportReceived),
         metrics=core.metrics,
         public_limiter=RateLimiter(settings.public_rate_per_minute / 60, settings.public_burst),
+        photos=photos,
         secrets=ChannelSecrets(
             twitter_consumer_secret=settings.twitter_consumer_secret.get_secret_value(),
             meta_app_secret=settings.meta_app_secret.get_secret_value(),
@@ -43,6 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             title="Aduan intake",
             description=DESCRIPTION,
             routers=[create_api(deps)],
-            on_startup=[reports.ensure_indexes],
+            on_startup=[reports.ensure_indexes, photos.ensure_indexes],
         )
     )

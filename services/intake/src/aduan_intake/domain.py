@@ -11,6 +11,7 @@ from aduan_shared.events import (
     Latitude,
     Location,
     Longitude,
+    PhotoRef,
     ReportReceived,
     derive_id,
     derived_event_id,
@@ -19,7 +20,11 @@ from aduan_shared.events import (
 )
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from aduan_intake.channels import WALK_IN
+
 _SPACES = re.compile(r"\s+")
+#: Channels whose location is picked on a map by a person (the rest send device positions).
+MAP_PICK_CHANNELS = frozenset({"balai_warga", *WALK_IN})
 
 
 class Point(BaseModel):
@@ -91,10 +96,15 @@ def received_event(
     tracking_prefix: str,
     reporter_ref: str | None,
     attempt: int = 0,
+    photos: tuple[PhotoRef, ...] = (),
+    exif_gps: tuple[float, float] | None = None,
 ) -> ReportReceived:
+    """The `received` event of a submission; a photo's EXIF GPS fills a missing location."""
     location = None
+    if submission.location is None and exif_gps is not None:
+        location = Location(lat=exif_gps[0], lon=exif_gps[1], source="exif")
     if submission.location is not None:
-        source: Literal["gps", "map"] = "gps" if submission.channel == "jaki" else "map"
+        source: Literal["gps", "map"] = "map" if submission.channel in MAP_PICK_CHANNELS else "gps"
         location = Location(
             lat=submission.location.lat,
             lon=submission.location.lon,
@@ -113,6 +123,7 @@ def received_event(
         description=submission.description,
         location=location,
         address_text=submission.address_text,
+        photos=photos,
         reporter_ref=reporter_ref,
         visibility=submission.visibility,
         submitted_at=now,

@@ -13,9 +13,11 @@ from aduan_shared.metrics import ServiceMetrics
 from aduan_shared.vault import seal
 from pydantic import BaseModel
 
+from aduan_intake.adapters.photo_store import MemoryPhotoStore, PhotoStore
 from aduan_intake.adapters.store import ReportStore, TrackingCodeTaken, Vault
 from aduan_intake.channels import WALK_IN, Channel
 from aduan_intake.domain import ReportSubmission, new_report_id, received_event, reporter_ref_for
+from aduan_intake.photos import ProcessedPhoto
 from aduan_intake.ratelimit import RateLimiter
 
 log = get_logger(__name__)
@@ -50,6 +52,7 @@ class IntakeDeps:
     metrics: ServiceMetrics
     public_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0.1, 5))
     secrets: ChannelSecrets = field(default_factory=ChannelSecrets)
+    photos: PhotoStore = field(default_factory=MemoryPhotoStore)
 
 
 class Pipeline:
@@ -62,7 +65,11 @@ class Pipeline:
         )
 
     async def accept(
-        self, submission: ReportSubmission, contact: dict[str, Any] | None, correlation_id: str
+        self,
+        submission: ReportSubmission,
+        contact: dict[str, Any] | None,
+        correlation_id: str,
+        photos: tuple[ProcessedPhoto, ...] = (),
     ) -> Accepted:
         """Store and publish the report (idempotent per channel message); raise
         PublishFailed (503) with nothing left behind when the broker does not acknowledge."""
@@ -73,6 +80,8 @@ class Pipeline:
             await deps.vault.put(
                 reporter_ref, seal(deps.vault_public_key, contact), submission.channel
             )
+        refs = tuple([p.to_ref(await deps.photos.put(p)) for p in photos])
+        exif_gps = next((p.gps for p in photos if p.gps is not None), None)
         now = utcnow()
         for attempt in range(MAX_TRACKING_ATTEMPTS):  # a code taken by another report: next one
             event = received_event(
@@ -83,6 +92,8 @@ class Pipeline:
                 tracking_prefix=deps.tracking_prefix,
                 reporter_ref=reporter_ref,
                 attempt=attempt,
+                photos=refs,
+                exif_gps=exif_gps,
             )
             try:
                 stored, inserted = await deps.reports.accept(event)

@@ -1,0 +1,68 @@
+"""Reading `POST /v1/reports`: a JSON body, or multipart/form-data with the fields and photos."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aduan_shared.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from fastapi import Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from aduan_intake.domain import ReportSubmission
+from aduan_intake.photos import MAX_PHOTO_BYTES, ProcessedPhoto, check_count, process_photo
+
+MAX_JSON_BYTES = 256 * 1024
+_JSON_FIELDS = ("location", "reporter")  # objects, sent as JSON text in a form
+
+
+def _validated(data: Any) -> ReportSubmission:
+    try:
+        return ReportSubmission.model_validate(data)
+    except ValidationError as exc:
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InvalidInput(detail) from exc
+
+
+async def read_submission(request: Request) -> tuple[ReportSubmission, tuple[ProcessedPhoto, ...]]:
+    """The submission and its processed photos; 413/415/422 problems, nothing stored."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        body = await request.body()
+        if len(body) > MAX_JSON_BYTES:
+            raise PayloadTooLarge(f"a JSON report is at most {MAX_JSON_BYTES // 1024} KB")
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise InvalidInput(f"body is not valid JSON: {exc}") from exc
+        return _validated(data), ()
+    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return await _read_form(request)
+    raise UnsupportedMediaType("send application/json or a form (multipart/form-data)")
+
+
+async def _read_form(request: Request) -> tuple[ReportSubmission, tuple[ProcessedPhoto, ...]]:
+    form = await request.form(max_files=10, max_fields=50)
+    data: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if key == "photos" or isinstance(value, UploadFile):
+            continue
+        if key in _JSON_FIELDS:
+            try:
+                data[key] = json.loads(value)
+            except ValueError as exc:
+                raise InvalidInput(f"{key}: not valid JSON") from exc
+        else:
+            data[key] = value
+    if "lat" in data and "lon" in data and "location" not in data:  # a map pick as two fields
+        data["location"] = {"lat": data.pop("lat"), "lon": data.pop("lon")}
+    submission = _validated(data)
+    files = [f for f in form.getlist("photos") if isinstance(f, UploadFile)]
+    check_count(len(files))
+    photos = []
+    for upload in files:
+        raw = await upload.read(MAX_PHOTO_BYTES + 1)
+        photos.append(await asyncio.to_thread(process_photo, raw))  # CPU-bound
+    return submission, tuple(photos)
