@@ -1,0 +1,107 @@
+"""Intake's channels on real Kafka and the real database: a signed WhatsApp webhook and a
+multipart report with a photo both become cases where they belong."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from aduan_shared.auth import issue_dev_token
+from PIL import Image
+
+
+def wait_case(platform: Any, report_id: str, timeout: float = 45) -> dict[str, Any]:
+    token = issue_dev_token(platform.env["AUTH_JWT_SECRET"], sub="admin", roles=["crm_admin"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = httpx.get(
+            platform.url("disposition", f"/v1/cases/{report_id}"),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if r.status_code == 200:
+            return r.json()  # type: ignore[no-any-return]
+        time.sleep(0.25)
+    pytest.fail(f"case {report_id} not opened within {timeout}s")
+
+
+def test_signed_whatsapp_message_becomes_a_case_by_its_text(platform: Any) -> None:
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "1",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {"phone_number_id": "111"},
+                            "contacts": [{"profile": {"name": "Siti"}, "wa_id": "6281234567890"}],
+                            "messages": [
+                                {
+                                    "from": "6281234567890",
+                                    "id": f"wamid.{uuid.uuid4().hex}",
+                                    "timestamp": str(int(time.time())),
+                                    "type": "text",
+                                    "text": {
+                                        "body": "Pohon tumbang nutup jalan, kel. Bangka kec. "
+                                        "Mampang Prapatan"
+                                    },
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    body = json.dumps(payload).encode()
+    secret = platform.env["INTAKE_META_APP_SECRET"].encode()
+    signature = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    r = httpx.post(
+        platform.url("intake", "/v1/channels/sms_whatsapp/messages"),
+        content=body,
+        headers={"X-Hub-Signature-256": signature},
+        timeout=15,
+    )
+    assert r.status_code == 202, r.text
+    [report] = r.json()["reports"]
+    case = wait_case(platform, report["report_id"])
+    assert case["channel"] == "sms_whatsapp"
+    assert case["kelurahan"]["name"] == "Bangka"
+    assert case["category"] == "Pohon" and case["unit_id"] == "sudin:distamhut:31.74"
+    assert "6281234567890" not in json.dumps(case)
+
+
+def test_multipart_report_with_a_photo_is_placed_by_its_exif(platform: Any) -> None:
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "S", 2: (6.0, 15.0, 51.048), 3: "E", 4: (106.0, 49.0, 9.48)})  # Bangka
+    photo = io.BytesIO()
+    Image.new("RGB", (80, 60), "brown").save(photo, "JPEG", exif=exif.tobytes())
+    keys = json.loads(platform.env["INTAKE_API_KEYS"])
+    r = httpx.post(
+        platform.url("intake", "/v1/reports"),
+        headers={"X-Api-Key": keys["jaki"]},
+        data={
+            "channel": "jaki",
+            "external_id": f"photo-{uuid.uuid4()}",
+            "category": "Jalan",
+            "description": "Jalan berlubang",
+        },
+        files=[("photos", ("lubang.jpg", photo.getvalue(), "image/jpeg"))],
+        timeout=30,
+    )
+    assert r.status_code == 202, r.text
+    case = wait_case(platform, r.json()["report_id"])
+    assert case["kelurahan"]["name"] == "Bangka"
+    assert case["location"]["source"] == "exif"
+    [ref] = case["photos"]
+    assert ref["content_type"] == "image/jpeg" and len(ref["sha256"]) == 64
