@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from aduan_devstack.infra import InfraError, Kafka, Mongo, ensure_topics, free_port
 from aduan_devstack.services import (
@@ -24,6 +27,7 @@ from aduan_devstack.services import (
     service_env,
     wait_all_ready,
 )
+from aduan_shared.auth import issue_dev_token
 from aduan_shared.events import ALL_DLQ_TOPICS, ALL_TOPICS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,6 +53,22 @@ class Platform:
 
     def url(self, service: str, path: str = "") -> str:
         return self.urls[service] + path
+
+    def admin_headers(self) -> dict[str, str]:
+        token = issue_dev_token(self.env["AUTH_JWT_SECRET"], sub="admin", roles=["crm_admin"])
+        return {"Authorization": f"Bearer {token}"}
+
+    def case(self, report_id: str, timeout: float = 45) -> dict[str, Any]:
+        """The case of a report as an admin sees it, once disposition has opened it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = httpx.get(
+                self.url("disposition", f"/v1/cases/{report_id}"), headers=self.admin_headers()
+            )
+            if r.status_code == 200:
+                return r.json()  # type: ignore[no-any-return]
+            time.sleep(0.25)
+        pytest.fail(f"case {report_id} not opened within {timeout}s")
 
 
 def _docker_answers() -> bool:

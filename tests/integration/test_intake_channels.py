@@ -12,23 +12,7 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
-from aduan_shared.auth import issue_dev_token
 from PIL import Image
-
-
-def wait_case(platform: Any, report_id: str, timeout: float = 45) -> dict[str, Any]:
-    token = issue_dev_token(platform.env["AUTH_JWT_SECRET"], sub="admin", roles=["crm_admin"])
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = httpx.get(
-            platform.url("disposition", f"/v1/cases/{report_id}"),
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        if r.status_code == 200:
-            return r.json()  # type: ignore[no-any-return]
-        time.sleep(0.25)
-    pytest.fail(f"case {report_id} not opened within {timeout}s")
 
 
 def test_signed_whatsapp_message_becomes_a_case_by_its_text(platform: Any) -> None:
@@ -73,7 +57,7 @@ def test_signed_whatsapp_message_becomes_a_case_by_its_text(platform: Any) -> No
     )
     assert r.status_code == 202, r.text
     [report] = r.json()["reports"]
-    case = wait_case(platform, report["report_id"])
+    case = platform.case(report["report_id"])
     assert case["channel"] == "sms_whatsapp"
     assert case["kelurahan"]["name"] == "Bangka"
     assert case["category"] == "Pohon" and case["unit_id"] == "sudin:distamhut:31.74"
@@ -100,7 +84,7 @@ def test_multipart_report_with_a_photo_is_placed_by_its_exif(platform: Any) -> N
         timeout=30,
     )
     assert r.status_code == 202, r.text
-    case = wait_case(platform, r.json()["report_id"])
+    case = platform.case(r.json()["report_id"])
     assert case["kelurahan"]["name"] == "Bangka"
     assert case["location"]["source"] == "exif"
     [ref] = case["photos"]

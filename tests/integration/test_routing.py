@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from typing import Any
 
 import httpx
-import pytest
 from aduan_devstack.services import wait_all_ready
-from aduan_shared.auth import issue_dev_token
 
 
 def submit(platform: Any, **fields: Any) -> dict[str, str]:
@@ -21,26 +18,12 @@ def submit(platform: Any, **fields: Any) -> dict[str, str]:
     return r.json()  # type: ignore[no-any-return]
 
 
-def case(platform: Any, report_id: str, timeout: float = 45) -> dict[str, Any]:
-    token = issue_dev_token(platform.env["AUTH_JWT_SECRET"], sub="admin", roles=["crm_admin"])
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = httpx.get(
-            platform.url("disposition", f"/v1/cases/{report_id}"),
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        if r.status_code == 200:
-            return r.json()  # type: ignore[no-any-return]
-        time.sleep(0.25)
-    pytest.fail(f"case {report_id} not opened within {timeout}s")
-
-
 def test_text_location_and_classified_category(platform: Any) -> None:
     accepted = submit(
         platform,
         description="Got mampet, air meluap ke jalan. Lokasi: kelurahan pejatn timur, pasar minggu",
     )
-    c = case(platform, accepted["report_id"])
+    c = platform.case(accepted["report_id"])
     assert c["state"] == "waiting"
     assert c["kelurahan"]["name"] == "Pejaten Timur"
     assert c["category"] == "Saluran Air/Banjir"
@@ -54,7 +37,7 @@ def test_category_goes_to_the_sudin_of_the_kota(platform: Any) -> None:
         description="ojol ngetem",
         location={"lat": -6.26418, "lon": 106.8193},
     )
-    c = case(platform, accepted["report_id"])
+    c = platform.case(accepted["report_id"])
     assert c["unit_id"] == "sudin:dishub:31.74"
     assert c["unit_name"] == "Suku Dinas Perhubungan Jakarta Selatan"
 
@@ -62,14 +45,14 @@ def test_category_goes_to_the_sudin_of_the_kota(platform: Any) -> None:
 def test_second_report_nearby_is_a_possible_duplicate_across_a_restart(platform: Any) -> None:
     spot = {"lat": -6.246957, "lon": 106.817167}  # Pela Mampang
     first = submit(platform, category="Sampah", description="Sampah numpuk", location=spot)
-    case(platform, first["report_id"])
+    platform.case(first["report_id"])
     geo = platform.procs["geo-router"]  # what it remembers is in the database, not in memory
     geo.kill()
     geo.spawn()
     wait_all_ready([geo], timeout=90)
     near = {"lat": spot["lat"] + 0.0002, "lon": spot["lon"]}  # ~22 m north
     second = submit(platform, category="Sampah", description="sampah bau", location=near)
-    c = case(platform, second["report_id"])
+    c = platform.case(second["report_id"])
     assert c["possible_duplicate_of"] == first["report_id"]
     elsewhere = submit(
         platform,
@@ -77,4 +60,4 @@ def test_second_report_nearby_is_a_possible_duplicate_across_a_restart(platform:
         description="sampah",
         location={"lat": spot["lat"] + 0.002, "lon": spot["lon"]},
     )  # ~220 m
-    assert case(platform, elsewhere["report_id"])["possible_duplicate_of"] is None
+    assert platform.case(elsewhere["report_id"])["possible_duplicate_of"] is None
