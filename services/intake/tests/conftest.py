@@ -1,6 +1,6 @@
 """Intake's API assembled as in production, with in-memory stores and an in-memory broker."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -21,6 +21,7 @@ from pydantic import SecretStr
 
 JAKI_KEY = "jaki-test-key"
 LAPOR_KEY = "lapor-test-key"
+MAIL_KEY = "mail-gateway-test-key"
 SECRETS = ChannelSecrets(
     twitter_consumer_secret="tw-secret",
     meta_app_secret="meta-secret",
@@ -46,6 +47,10 @@ class MemoryReports:
 
     async def forget(self, event: ReportReceived) -> None:
         self.docs.pop(str(event.report_id), None)
+
+    async def by_external_ids(self, channel: str, ids: Sequence[str]) -> ReportReceived | None:
+        found = [d for d in self.docs.values() if d.channel == channel and d.external_id in ids]
+        return min(found, key=lambda e: e.submitted_at) if found else None
 
 
 class MemoryVault:
@@ -75,6 +80,7 @@ class Intake:
     secrets: ChannelSecrets = SECRETS
     photos: MemoryPhotoStore = field(default_factory=MemoryPhotoStore)
     lapor_key: str = LAPOR_KEY
+    mail_key: str = MAIL_KEY
     vault_private_key: str = VAULT_PRIVATE
 
 
@@ -86,7 +92,7 @@ def assemble(
     publisher: Publisher = BrokerDown() if broker_down else core.publisher(ReportReceived)
     deps = IntakeDeps(
         channels=DEFAULT_CHANNELS,
-        api_keys={"jaki": JAKI_KEY, "lapor": LAPOR_KEY},
+        api_keys={"jaki": JAKI_KEY, "lapor": LAPOR_KEY, "email": MAIL_KEY},
         vault_public_key=VAULT_PUBLIC,
         tracking_prefix="JKT",
         reports=reports,

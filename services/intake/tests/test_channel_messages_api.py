@@ -137,7 +137,7 @@ async def test_a_thanks_reply_makes_no_report(intake: Any) -> None:
     r = await intake.client.post(
         "/v1/channels/twitter/messages", content=body, headers={"x-twitter-webhooks-signature": sig}
     )
-    assert r.json() == {"reports": [], "status_questions": [], "ignored": 1}
+    assert r.json() == {"reports": [], "status_questions": [], "ignored": 1, "attached_to": []}
     assert intake.published == []
 
 
@@ -157,7 +157,12 @@ async def test_sms_status_question_is_not_a_report(intake: Any) -> None:
     r = await intake.client.post(
         "/v1/channels/sms_whatsapp/messages", content=body, headers={"x-aduan-signature": sig}
     )
-    assert r.json() == {"reports": [], "status_questions": ["JKT-7K3M9Q2X"], "ignored": 0}
+    assert r.json() == {
+        "reports": [],
+        "status_questions": ["JKT-7K3M9Q2X"],
+        "ignored": 0,
+        "attached_to": [],
+    }
     assert intake.published == []
 
 
@@ -178,7 +183,7 @@ async def test_bad_requests(intake: Any) -> None:
     cases = [
         ("/v1/channels/fax/messages", b"{}", {}, 404),
         ("/v1/channels/jaki/messages", b"{}", {}, 404),
-        ("/v1/channels/email/messages", b"x", {}, 501),
+        ("/v1/channels/email/messages", b"x", {}, 401),
         ("/v1/channels/facebook/messages", bad_json, {"x-hub-signature-256": bad_sig}, 422),
     ]
     for url, content, headers, expected in cases:

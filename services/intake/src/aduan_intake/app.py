@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=core.metrics,
         public_limiter=RateLimiter(settings.public_rate_per_minute / 60, settings.public_burst),
         photos=photos,
+        complaint_addresses=settings.complaint_addresses,
         secrets=ChannelSecrets(
             twitter_consumer_secret=settings.twitter_consumer_secret.get_secret_value(),
             meta_app_secret=settings.meta_app_secret.get_secret_value(),

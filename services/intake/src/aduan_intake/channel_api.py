@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from aduan_shared.errors import AduanError, InvalidInput, NotFound
+from aduan_shared.errors import AduanError, InvalidInput, NotFound, UnsupportedMediaType
+from aduan_shared.events import utcnow
+from aduan_shared.logging import get_logger
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
@@ -14,18 +17,22 @@ from pydantic import BaseModel
 from aduan_intake.channel_adapters import (
     ADAPTED_CHANNELS,
     InboundMessage,
+    email,
     lapor,
     meta,
     parse,
     sms,
     twitter,
 )
+from aduan_intake.channel_adapters.base import check_secret
 from aduan_intake.channel_adapters.intent import Report, StatusQuestion, classify_message
 from aduan_intake.channels import FORM_CHANNELS, channel_by_id
 from aduan_intake.domain import Point, ReportSubmission
+from aduan_intake.photos import process_photo
 from aduan_intake.pipeline import Accepted, Pipeline
 
 NO_TEXT = "(tanpa teks)"
+log = get_logger(__name__)
 
 
 class NotYetSupported(AduanError):
@@ -38,6 +45,7 @@ class ChannelResult(BaseModel):
     reports: list[Accepted]
     status_questions: list[str]
     ignored: int
+    attached_to: list[str] = []  # tracking codes of the reports a reply belongs to
 
 
 def _check_channel(pipeline: Pipeline, channel: str) -> None:
@@ -46,7 +54,7 @@ def _check_channel(pipeline: Pipeline, channel: str) -> None:
         raise NotFound(f"unknown or disabled channel {channel!r}")
     if channel in FORM_CHANNELS:
         raise NotFound(f"channel {channel!r} submits to /v1/reports")
-    if channel not in ADAPTED_CHANNELS:
+    if channel not in ADAPTED_CHANNELS and channel != "email":
         raise NotYetSupported(f"the {channel} adapter is not available yet")
 
 
@@ -110,6 +118,8 @@ def add_channel_routes(router: APIRouter, pipeline: Pipeline) -> None:
     async def messages(channel: str, request: Request) -> ChannelResult:
         _check_channel(pipeline, channel)
         body = await request.body()
+        if channel == "email":
+            return await _email(pipeline, request, body)
         _verify(pipeline, channel, body, request.headers)
         try:
             payload: Any = json.loads(body)
@@ -133,3 +143,36 @@ def add_channel_routes(router: APIRouter, pipeline: Pipeline) -> None:
             else:
                 ignored += 1
         return ChannelResult(reports=reports, status_questions=questions, ignored=ignored)
+
+
+async def _email(pipeline: Pipeline, request: Request, body: bytes) -> ChannelResult:
+    """A raw message from the mail gateway: a reply to a mail that became a report is attached
+    to that report; a new mail is a report with its image attachments as photos."""
+    deps = pipeline.deps
+    check_secret(deps.api_keys.get("email", ""), request.headers.get("x-api-key"))
+    if request.headers.get("content-type", "").split(";")[0].strip() != "message/rfc822":
+        raise UnsupportedMediaType("the mail gateway posts message/rfc822")
+    mail = email.parse_email(
+        body, received_at=utcnow(), complaint_addresses=deps.complaint_addresses
+    )
+    earlier = await deps.reports.by_external_ids("email", mail.in_reply_to)
+    if earlier is not None:
+        return ChannelResult(
+            reports=[], status_questions=[], ignored=0, attached_to=[earlier.tracking_code]
+        )
+    msg = mail.message
+    intent = classify_message(msg, prefixes=(deps.tracking_prefix,))
+    if isinstance(intent, StatusQuestion):
+        return ChannelResult(reports=[], status_questions=[intent.tracking_code], ignored=0)
+    if not isinstance(intent, Report) and not mail.photos:
+        return ChannelResult(reports=[], status_questions=[], ignored=1)
+    photos = []
+    for raw in mail.photos:
+        try:
+            photos.append(await asyncio.to_thread(process_photo, raw))
+        except AduanError as exc:  # one unusable attachment does not lose the complaint
+            log.warning("email_photo_skipped", error=exc.detail)
+    accepted = await pipeline.accept(
+        _submission("email", msg), dict(msg.sender), request.state.correlation_id, tuple(photos)
+    )
+    return ChannelResult(reports=[accepted], status_questions=[], ignored=0)

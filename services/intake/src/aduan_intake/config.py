@@ -22,6 +22,8 @@ class Settings(ServiceSettings):
     #: Webhook secrets (X consumer secret, Meta app secret and verify token, SMS gateway HMAC key);
     #: a channel whose secret is unset refuses every request.
     twitter_consumer_secret: SecretStr = SecretStr("")
+    #: The addresses citizens write to (e.g. ["dki@jakarta.go.id"]); empty accepts any.
+    complaint_addresses: tuple[str, ...] = ()
     meta_app_secret: SecretStr = SecretStr("")
     meta_verify_token: SecretStr = SecretStr("")
     sms_gateway_secret: SecretStr = SecretStr("")

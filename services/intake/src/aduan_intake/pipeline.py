@@ -53,6 +53,7 @@ class IntakeDeps:
     public_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0.1, 5))
     secrets: ChannelSecrets = field(default_factory=ChannelSecrets)
     photos: PhotoStore = field(default_factory=MemoryPhotoStore)
+    complaint_addresses: tuple[str, ...] = ()  # e-mail must be addressed to one (empty: any)
 
 
 class Pipeline:

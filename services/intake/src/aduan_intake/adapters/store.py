@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from aduan_shared.events import ReportReceived, utcnow
@@ -25,6 +26,10 @@ class ReportStore(Protocol):
         """Remove a report whose event the broker never acknowledged."""
         ...
 
+    async def by_external_ids(self, channel: str, ids: Sequence[str]) -> ReportReceived | None:
+        """The earliest report of `channel` made from one of these channel message ids."""
+        ...
+
 
 class Vault(Protocol):
     async def put(self, reporter_ref: str, sealed: str, channel: str) -> None: ...
@@ -38,6 +43,7 @@ class MongoReportStore:
 
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("tracking_code", unique=True)
+        await self._reports.create_index([("channel", 1), ("external_id", 1)])
 
     async def accept(self, event: ReportReceived) -> tuple[ReportReceived, bool]:
         doc = {
@@ -61,6 +67,13 @@ class MongoReportStore:
 
     async def forget(self, event: ReportReceived) -> None:
         await self._reports.delete_one({"_id": str(event.report_id)})
+
+    async def by_external_ids(self, channel: str, ids: Sequence[str]) -> ReportReceived | None:
+        if not ids:
+            return None
+        cursor = self._reports.find({"channel": channel, "external_id": {"$in": list(ids)}})
+        found = [ReportReceived.model_validate(doc["event"]) async for doc in cursor]
+        return min(found, key=lambda e: e.submitted_at) if found else None
 
 
 class MongoVault:
