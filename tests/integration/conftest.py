@@ -50,6 +50,7 @@ class Platform:
     urls: dict[str, str]
     env: dict[str, str]
     procs: dict[str, ServiceProcess] = field(default_factory=dict)
+    smtp_port: int = 0
 
     def url(self, service: str, path: str = "") -> str:
         return self.urls[service] + path
@@ -131,6 +132,7 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
     assert (JAKARTA / "kelurahan.geojson").is_file(), f"Jakarta boundaries missing: {JAKARTA}"
     run_dir = tmp_path_factory.mktemp("platform")
     session = uuid.uuid4().hex[:8]
+    smtp_port = 0
     base = service_env(REPO, servers.kafka_bootstrap, servers.mongo_url)
     base["ADUAN_CITY_DIR"] = str(JAKARTA_CONFIG)
     base["ADUAN_BOUNDARIES_DIR"] = str(JAKARTA)
@@ -142,6 +144,9 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
             spec.port_var: str(free_port()),
             f"{spec.env_prefix}MONGODB_DATABASE": f"it_{session}_{spec.module}",
         }
+        if spec.name == "intake":
+            smtp_port = free_port()
+            env["INTAKE_SMTP_PORT"] = str(smtp_port)
         proc = ServiceProcess(run_dir, spec, env, REPO)
         procs[spec.name] = proc
         urls[spec.name] = proc.url
@@ -153,6 +158,6 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
         for proc in procs.values():
             proc.stop()
         pytest.fail(f"the services did not become ready: {exc}", pytrace=False)
-    yield Platform(servers, urls, base, procs)
+    yield Platform(servers, urls, base, procs, smtp_port)
     for proc in procs.values():
         proc.stop()

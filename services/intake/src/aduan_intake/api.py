@@ -56,9 +56,9 @@ REQUEST_BODY: dict[str, Any] = {
 }
 
 
-def create_api(deps: IntakeDeps) -> APIRouter:
+def create_api(deps: IntakeDeps, pipeline: Pipeline | None = None) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["intake"])
-    pipeline = Pipeline(deps)
+    pipeline = pipeline or Pipeline(deps)
     add_channel_routes(router, pipeline)
 
     def limit_public(request: Request, contact_key: str | None) -> None:

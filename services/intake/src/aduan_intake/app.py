@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aduan_shared.events import ReportReceived
 from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
@@ -11,8 +13,9 @@ from aduan_intake.adapters.store import MongoReportStore, MongoVault
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
 from aduan_intake.config import Settings
-from aduan_intake.pipeline import ChannelSecrets
+from aduan_intake.pipeline import ChannelSecrets, Pipeline
 from aduan_intake.ratelimit import RateLimiter
+from aduan_intake.smtp import start_smtp
 
 DESCRIPTION = "The front door: citizen reports from every channel, published once acknowledged."
 
@@ -41,12 +44,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sms_gateway_secret=settings.sms_gateway_secret.get_secret_value(),
         ),
     )
+    pipeline = Pipeline(deps)
+    smtp: list[asyncio.Server] = []
+
+    async def start_mail() -> None:
+        if settings.smtp_port:
+            smtp.append(await start_smtp(pipeline, settings.smtp_host, settings.smtp_port))
+
+    async def stop_mail() -> None:
+        for server in smtp:
+            server.close()
+            await server.wait_closed()
+
     return build_app(
         ServiceParts(
             core,
             title="Aduan intake",
             description=DESCRIPTION,
-            routers=[create_api(deps)],
-            on_startup=[reports.ensure_indexes, photos.ensure_indexes],
+            routers=[create_api(deps, pipeline)],
+            on_startup=[reports.ensure_indexes, photos.ensure_indexes, start_mail],
+            on_shutdown=[stop_mail],
         )
     )

@@ -146,14 +146,19 @@ def add_channel_routes(router: APIRouter, pipeline: Pipeline) -> None:
 
 
 async def _email(pipeline: Pipeline, request: Request, body: bytes) -> ChannelResult:
-    """A raw message from the mail gateway: a reply to a mail that became a report is attached
-    to that report; a new mail is a report with its image attachments as photos."""
-    deps = pipeline.deps
-    check_secret(deps.api_keys.get("email", ""), request.headers.get("x-api-key"))
+    """The mail gateway's endpoint: its API key, `message/rfc822`, then `accept_email`."""
+    check_secret(pipeline.deps.api_keys.get("email", ""), request.headers.get("x-api-key"))
     if request.headers.get("content-type", "").split(";")[0].strip() != "message/rfc822":
         raise UnsupportedMediaType("the mail gateway posts message/rfc822")
+    return await accept_email(pipeline, body, request.state.correlation_id)
+
+
+async def accept_email(pipeline: Pipeline, raw: bytes, correlation_id: str) -> ChannelResult:
+    """A raw mail (from the gateway or the SMTP listener): a reply to a mail that became a
+    report is attached to that report; a new mail is a report with its images as photos."""
+    deps = pipeline.deps
     mail = email.parse_email(
-        body, received_at=utcnow(), complaint_addresses=deps.complaint_addresses
+        raw, received_at=utcnow(), complaint_addresses=deps.complaint_addresses
     )
     earlier = await deps.reports.by_external_ids("email", mail.in_reply_to)
     if earlier is not None:
@@ -167,12 +172,12 @@ async def _email(pipeline: Pipeline, request: Request, body: bytes) -> ChannelRe
     if not isinstance(intent, Report) and not mail.photos:
         return ChannelResult(reports=[], status_questions=[], ignored=1)
     photos = []
-    for raw in mail.photos:
+    for data in mail.photos:
         try:
-            photos.append(await asyncio.to_thread(process_photo, raw))
+            photos.append(await asyncio.to_thread(process_photo, data))
         except AduanError as exc:  # one unusable attachment does not lose the complaint
             log.warning("email_photo_skipped", error=exc.detail)
     accepted = await pipeline.accept(
-        _submission("email", msg), dict(msg.sender), request.state.correlation_id, tuple(photos)
+        _submission("email", msg), dict(msg.sender), correlation_id, tuple(photos)
     )
     return ChannelResult(reports=[accepted], status_questions=[], ignored=0)

@@ -22,6 +22,9 @@ class Settings(ServiceSettings):
     #: Webhook secrets (X consumer secret, Meta app secret and verify token, SMS gateway HMAC key);
     #: a channel whose secret is unset refuses every request.
     twitter_consumer_secret: SecretStr = SecretStr("")
+    #: SMTP listener for the complaint addresses (0: off).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=2525, ge=0, le=65535)
     #: The addresses citizens write to (e.g. ["dki@jakarta.go.id"]); empty accepts any.
     complaint_addresses: tuple[str, ...] = ()
     meta_app_secret: SecretStr = SecretStr("")
