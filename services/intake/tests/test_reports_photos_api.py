@@ -79,3 +79,13 @@ async def test_too_many_wrong_type_and_bad_bodies_publish_nothing(intake: Any) -
         assert r.status_code == expected, (expected, r.text)
         assert r.headers["content-type"] == "application/problem+json"
     assert intake.published == [] and intake.reports.docs == {}
+
+
+async def test_photos_are_not_decoded_before_the_caller_is_authenticated(intake: Any) -> None:
+    gif = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(gif, "GIF")  # would be a 415 once decoded
+    r = await intake.client.post(
+        "/v1/reports", data=form(), files=[("photos", ("x.gif", gif.getvalue(), "image/gif"))]
+    )
+    assert r.status_code == 401
+    assert intake.published == [] and await intake.photos.get("anything") is None

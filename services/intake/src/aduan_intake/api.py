@@ -22,7 +22,7 @@ from aduan_intake.channel_api import add_channel_routes
 from aduan_intake.channels import FORM_CHANNELS, Channel, channel_by_id
 from aduan_intake.domain import ReportSubmission
 from aduan_intake.pipeline import Accepted, IntakeDeps, Pipeline
-from aduan_intake.submission_body import read_submission
+from aduan_intake.submission_body import process_photos, read_submission
 
 log = get_logger(__name__)
 
@@ -105,7 +105,7 @@ def create_api(deps: IntakeDeps, pipeline: Pipeline | None = None) -> APIRouter:
         request: Request,
         x_api_key: Annotated[str | None, Header()] = None,
     ) -> Accepted:
-        submission, photos = await read_submission(request)
+        submission, raw_photos = await read_submission(request)
         channel = channel_by_id(deps.channels, submission.channel)
         if channel is None or not channel.enabled:
             raise InvalidInput(f"unknown or disabled channel {submission.channel!r}")
@@ -121,6 +121,7 @@ def create_api(deps: IntakeDeps, pipeline: Pipeline | None = None) -> APIRouter:
         sealed = (
             None if contact is None or contact.is_empty() else contact.model_dump(exclude_none=True)
         )
+        photos = await process_photos(raw_photos)  # only for an authenticated caller
         return await pipeline.accept(submission, sealed, request.state.correlation_id, photos)
 
     @router.get("/channels", response_model=list[ChannelOut], summary="The channel registry")

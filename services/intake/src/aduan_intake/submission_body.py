@@ -26,8 +26,9 @@ def _validated(data: Any) -> ReportSubmission:
         raise InvalidInput(detail) from exc
 
 
-async def read_submission(request: Request) -> tuple[ReportSubmission, tuple[ProcessedPhoto, ...]]:
-    """The submission and its processed photos; 413/415/422 problems, nothing stored."""
+async def read_submission(request: Request) -> tuple[ReportSubmission, tuple[bytes, ...]]:
+    """The submission and its photos' raw bytes (counted and size-checked, not yet decoded:
+    decode them with `process_photos` once the caller is authenticated); 413/415/422 problems."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json":
         body = await request.body()
@@ -43,7 +44,7 @@ async def read_submission(request: Request) -> tuple[ReportSubmission, tuple[Pro
     raise UnsupportedMediaType("send application/json or a form (multipart/form-data)")
 
 
-async def _read_form(request: Request) -> tuple[ReportSubmission, tuple[ProcessedPhoto, ...]]:
+async def _read_form(request: Request) -> tuple[ReportSubmission, tuple[bytes, ...]]:
     form = await request.form(max_files=10, max_fields=50)
     data: dict[str, Any] = {}
     for key, value in form.multi_items():
@@ -61,8 +62,15 @@ async def _read_form(request: Request) -> tuple[ReportSubmission, tuple[Processe
     submission = _validated(data)
     files = [f for f in form.getlist("photos") if isinstance(f, UploadFile)]
     check_count(len(files))
-    photos = []
+    raws = []
     for upload in files:
         raw = await upload.read(MAX_PHOTO_BYTES + 1)
-        photos.append(await asyncio.to_thread(process_photo, raw))  # CPU-bound
-    return submission, tuple(photos)
+        if len(raw) > MAX_PHOTO_BYTES:
+            raise PayloadTooLarge(f"a photo is at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+        raws.append(raw)
+    return submission, tuple(raws)
+
+
+async def process_photos(raws: tuple[bytes, ...]) -> tuple[ProcessedPhoto, ...]:
+    """Decode, check and strip the photos (CPU-bound: off the event loop)."""
+    return tuple([await asyncio.to_thread(process_photo, raw) for raw in raws])
