@@ -88,4 +88,4 @@ async def test_photos_are_not_decoded_before_the_caller_is_authenticated(intake:
         "/v1/reports", data=form(), files=[("photos", ("x.gif", gif.getvalue(), "image/gif"))]
     )
     assert r.status_code == 401
-    assert intake.published == [] and await intake.photos.get("anything") is None
+    assert intake.published == [] and intake.photos.puts == 0
