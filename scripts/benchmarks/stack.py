@@ -47,7 +47,7 @@ def _prefix(service: str) -> str:
 
 
 @contextmanager
-def running_stack() -> Iterator[Stack]:
+def running_stack(services: tuple[str, ...] = PIPELINE) -> Iterator[Stack]:
     """Start everything on free ports in a temporary run dir; stop all of it on the way out."""
     run_dir = Path(tempfile.mkdtemp(prefix="aduan-bench-e2e-"))
     with ExitStack() as stack:
@@ -68,7 +68,7 @@ def running_stack() -> Iterator[Stack]:
         procs: dict[str, ServiceProcess] = {}
         databases: dict[str, str] = {}
         for spec in SERVICES:
-            if spec.name not in PIPELINE:
+            if spec.name not in services:
                 continue
             port, database = free_port(), f"bench_{session}_{spec.module}"
             env = base | {
