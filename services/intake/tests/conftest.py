@@ -9,6 +9,7 @@ from aduan_intake.adapters.photo_store import MemoryPhotoStore
 from aduan_intake.adapters.store import TrackingCodeTaken
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
+from aduan_intake.photo_fetch import PhotoFetcher
 from aduan_intake.pipeline import ChannelSecrets
 from aduan_shared.events import REPORT_RECEIVED, Event, ReportReceived
 from aduan_shared.kafka import Publisher, PublishFailed
@@ -101,6 +102,7 @@ def assemble(
         metrics=core.metrics,
         secrets=SECRETS,
         photos=photos,
+        photo_fetcher=PhotoFetcher(["127.0.0.1"], timeout_s=2),
     )
     app = build_app(ServiceParts(core, title="t", description="d", routers=[create_api(deps)]))
     app.state.test_photos = photos

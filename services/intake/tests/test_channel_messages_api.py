@@ -3,10 +3,12 @@
 import base64
 import hashlib
 import hmac
+import io
 import json
 from typing import Any
 
 from aduan_shared.vault import unseal
+from PIL import Image
 
 
 def signed(secret: str, payload: dict[str, Any], *, b64: bool = False) -> tuple[bytes, str]:
@@ -191,3 +193,21 @@ async def test_bad_requests(intake: Any) -> None:
         assert r.status_code == expected, (url, r.text)
         assert r.headers["content-type"] == "application/problem+json"
     assert intake.published == []
+
+
+async def test_lapor_inline_photo_is_stored_with_the_report(intake: Any) -> None:
+    img = io.BytesIO()
+    Image.new("RGB", (20, 20), "blue").save(img, "PNG")
+    payload = LAPOR | {
+        "tracking_id": "LAP-2026-002",
+        "attachments": [base64.b64encode(img.getvalue()).decode()],
+    }
+    r = await intake.client.post(
+        "/v1/channels/lapor/messages",
+        content=json.dumps(payload),
+        headers={"x-api-key": intake.lapor_key},
+    )
+    assert r.status_code == 202, r.text
+    [event] = intake.published
+    assert [p.content_type for p in event.photos] == ["image/png"]
+    assert intake.photos.puts == 1

@@ -13,6 +13,7 @@ from aduan_intake.adapters.store import MongoReportStore, MongoVault
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
 from aduan_intake.config import Settings
+from aduan_intake.photo_fetch import DEFAULT_HOSTS, PhotoFetcher
 from aduan_intake.pipeline import ChannelSecrets, Pipeline
 from aduan_intake.ratelimit import RateLimiter
 from aduan_intake.smtp import start_smtp
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         public_limiter=RateLimiter(settings.public_rate_per_minute / 60, settings.public_burst),
         photos=photos,
         complaint_addresses=settings.complaint_addresses,
+        photo_fetcher=PhotoFetcher(settings.photo_url_hosts or DEFAULT_HOSTS),
         secrets=ChannelSecrets(
             twitter_consumer_secret=settings.twitter_consumer_secret.get_secret_value(),
             meta_app_secret=settings.meta_app_secret.get_secret_value(),
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for server in smtp:
             server.close()
             await server.wait_closed()
+        if deps.photo_fetcher is not None:
+            await deps.photo_fetcher.aclose()
 
     return build_app(
         ServiceParts(

@@ -28,7 +28,7 @@ from aduan_intake.channel_adapters.base import check_secret
 from aduan_intake.channel_adapters.intent import Report, StatusQuestion, classify_message
 from aduan_intake.channels import FORM_CHANNELS, channel_by_id
 from aduan_intake.domain import Point, ReportSubmission
-from aduan_intake.photos import process_photo
+from aduan_intake.photos import ProcessedPhoto, process_photo
 from aduan_intake.pipeline import Accepted, Pipeline
 
 NO_TEXT = "(tanpa teks)"
@@ -133,9 +133,12 @@ def add_channel_routes(router: APIRouter, pipeline: Pipeline) -> None:
             intent = classify_message(msg, prefixes=prefixes)
             if isinstance(intent, Report):
                 contact = None if msg.anonymous else (dict(msg.sender) or None)
+                fetcher = pipeline.deps.photo_fetcher
+                raws = await fetcher.gather(msg.photo_urls, msg.photo_base64) if fetcher else []
+                photos = await process_quietly(raws)
                 reports.append(
                     await pipeline.accept(
-                        _submission(channel, msg), contact, request.state.correlation_id
+                        _submission(channel, msg), contact, request.state.correlation_id, photos
                     )
                 )
             elif isinstance(intent, StatusQuestion):
@@ -171,13 +174,19 @@ async def accept_email(pipeline: Pipeline, raw: bytes, correlation_id: str) -> C
         return ChannelResult(reports=[], status_questions=[intent.tracking_code], ignored=0)
     if not isinstance(intent, Report) and not mail.photos:
         return ChannelResult(reports=[], status_questions=[], ignored=1)
-    photos = []
-    for data in mail.photos:
-        try:
-            photos.append(await asyncio.to_thread(process_photo, data))
-        except AduanError as exc:  # one unusable attachment does not lose the complaint
-            log.warning("email_photo_skipped", error=exc.detail)
+    photos = await process_quietly(list(mail.photos))
     accepted = await pipeline.accept(
-        _submission("email", msg), dict(msg.sender), correlation_id, tuple(photos)
+        _submission("email", msg), dict(msg.sender), correlation_id, photos
     )
     return ChannelResult(reports=[accepted], status_questions=[], ignored=0)
+
+
+async def process_quietly(raws: list[bytes]) -> tuple[ProcessedPhoto, ...]:
+    """Decode a channel's photos; one unusable photo does not lose the complaint."""
+    photos = []
+    for data in raws:
+        try:
+            photos.append(await asyncio.to_thread(process_photo, data))
+        except AduanError as exc:
+            log.warning("channel_photo_skipped", error=exc.detail)
+    return tuple(photos)

@@ -25,6 +25,8 @@ class Settings(ServiceSettings):
     #: SMTP listener for the complaint addresses (0: off).
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=2525, ge=0, le=65535)
+    #: Hosts (suffix match) channel photos may come from; empty: the defaults (X, Meta, LAPOR!).
+    photo_url_hosts: tuple[str, ...] = ()
     #: The addresses citizens write to (e.g. ["dki@jakarta.go.id"]); empty accepts any.
     complaint_addresses: tuple[str, ...] = ()
     meta_app_secret: SecretStr = SecretStr("")

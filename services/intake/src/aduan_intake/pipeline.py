@@ -17,6 +17,7 @@ from aduan_intake.adapters.photo_store import MemoryPhotoStore, PhotoStore
 from aduan_intake.adapters.store import ReportStore, TrackingCodeTaken, Vault
 from aduan_intake.channels import WALK_IN, Channel
 from aduan_intake.domain import ReportSubmission, new_report_id, received_event, reporter_ref_for
+from aduan_intake.photo_fetch import PhotoFetcher
 from aduan_intake.photos import ProcessedPhoto
 from aduan_intake.ratelimit import RateLimiter
 
@@ -54,6 +55,7 @@ class IntakeDeps:
     secrets: ChannelSecrets = field(default_factory=ChannelSecrets)
     photos: PhotoStore = field(default_factory=MemoryPhotoStore)
     complaint_addresses: tuple[str, ...] = ()  # e-mail must be addressed to one (empty: any)
+    photo_fetcher: PhotoFetcher | None = None  # channel media by URL (None: not fetched)
 
 
 class Pipeline:
