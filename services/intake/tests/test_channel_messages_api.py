@@ -211,3 +211,11 @@ async def test_lapor_inline_photo_is_stored_with_the_report(intake: Any) -> None
     [event] = intake.published
     assert [p.content_type for p in event.photos] == ["image/png"]
     assert intake.photos.puts == 1
+
+
+async def test_oversized_webhook_bodies_are_413_before_anything_else(intake: Any) -> None:
+    huge = b"{" + b" " * (1024 * 1024 + 10) + b"}"  # over a social webhook's 1 MB
+    r = await intake.client.post("/v1/channels/twitter/messages", content=huge)
+    assert r.status_code == 413  # not 401: the size is checked before the signature
+    assert r.headers["content-type"] == "application/problem+json"
+    assert intake.published == []

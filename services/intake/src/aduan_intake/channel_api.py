@@ -7,7 +7,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from aduan_shared.errors import AduanError, InvalidInput, NotFound, UnsupportedMediaType
+from aduan_shared.errors import (
+    AduanError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from aduan_shared.events import utcnow
 from aduan_shared.logging import get_logger
 from fastapi import APIRouter, Request, Response, status
@@ -32,6 +38,10 @@ from aduan_intake.photos import ProcessedPhoto, process_photo
 from aduan_intake.pipeline import Accepted, Pipeline
 
 NO_TEXT = "(tanpa teks)"
+#: Body limits: social webhooks are small; LAPOR! (inline base64 photos) and mail carry photos.
+MAX_WEBHOOK_BYTES = 1024 * 1024
+MAX_MEDIA_BODY_BYTES = 80 * 1024 * 1024
+MEDIA_CHANNELS = frozenset({"lapor", "email"})
 log = get_logger(__name__)
 
 
@@ -56,6 +66,18 @@ def _check_channel(pipeline: Pipeline, channel: str) -> None:
         raise NotFound(f"channel {channel!r} submits to /v1/reports")
     if channel not in ADAPTED_CHANNELS and channel != "email":
         raise NotYetSupported(f"the {channel} adapter is not available yet")
+
+
+async def _bounded_body(request: Request, channel: str) -> bytes:
+    """The body, refused with 413 when it is larger than the channel can need."""
+    limit = MAX_MEDIA_BODY_BYTES if channel in MEDIA_CHANNELS else MAX_WEBHOOK_BYTES
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"a {channel} message is at most {limit // (1024 * 1024)} MB")
+    body = await request.body()
+    if len(body) > limit:
+        raise PayloadTooLarge(f"a {channel} message is at most {limit // (1024 * 1024)} MB")
+    return body
 
 
 def _verify(pipeline: Pipeline, channel: str, body: bytes, headers: Mapping[str, str]) -> None:
@@ -117,7 +139,7 @@ def add_channel_routes(router: APIRouter, pipeline: Pipeline) -> None:
     )
     async def messages(channel: str, request: Request) -> ChannelResult:
         _check_channel(pipeline, channel)
-        body = await request.body()
+        body = await _bounded_body(request, channel)
         if channel == "email":
             return await _email(pipeline, request, body)
         _verify(pipeline, channel, body, request.headers)
