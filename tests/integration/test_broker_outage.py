@@ -34,14 +34,19 @@ def wait_for_status(url: str, status: int, timeout: float = 60) -> int:
     pytest.fail(f"{url} answered {last}, not {status}, within {timeout}s")
 
 
-def test_broker_down_means_503_and_readyz_503(platform: Any) -> None:
-    kafka = platform.servers.local_kafka
-    if kafka is None:
+def killable(server: Any, what: str, variable: str) -> Any:
+    """The local server the test may kill; fail (never skip) when it is someone else's."""
+    if server is None:
         pytest.fail(
-            "this test stops the broker: run it against the local Kafka (unset "
-            "KAFKA_BOOTSTRAP_SERVERS) so the test may kill it",
+            f"this test stops the {what}: run it against the local one (unset "
+            f"{variable}) so the test may kill it",
             pytrace=False,
         )
+    return server
+
+
+def test_broker_down_means_503_and_readyz_503(platform: Any) -> None:
+    kafka = killable(platform.servers.local_kafka, "broker", "KAFKA_BOOTSTRAP_SERVERS")
     headers = {"X-Api-Key": json.loads(platform.env["INTAKE_API_KEYS"])["jaki"]}
     intake = platform.url("intake")
     assert (
@@ -72,13 +77,7 @@ def test_broker_down_means_503_and_readyz_503(platform: Any) -> None:
 
 
 def test_database_down_turns_readyz_503_then_back(platform: Any) -> None:
-    mongo = platform.servers.local_mongo
-    if mongo is None:
-        pytest.fail(
-            "this test stops the database: run it against the local server (unset "
-            "MONGODB_URL) so the test may kill it",
-            pytrace=False,
-        )
+    mongo = killable(platform.servers.local_mongo, "database", "MONGODB_URL")
     mongo.kill()
     try:
         for service in ("intake", "disposition", "analytics"):

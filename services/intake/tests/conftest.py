@@ -1,7 +1,8 @@
 """Intake's API assembled as in production, with in-memory stores and an in-memory broker."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
 from aduan_intake.photo_fetch import PhotoFetcher
 from aduan_intake.pipeline import ChannelSecrets
+from aduan_shared.errors import InvalidInput
 from aduan_shared.events import REPORT_RECEIVED, Event, ReportReceived
 from aduan_shared.kafka import Publisher, PublishFailed
 from aduan_shared.service import ServiceParts, build_app, service_core
@@ -131,3 +133,24 @@ async def intake_broker_down() -> AsyncIterator[Intake]:
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
             yield Intake(client, reports, vault)
+
+
+@pytest.fixture
+def expect_422() -> Callable[..., None]:
+    """Check that `parse` refuses `payload` changed by `change` (None removes a key) with a
+    422 whose detail names `field`."""
+
+    def check(
+        parse: Callable[[Any], object], payload: dict[str, Any], change: dict[str, Any], field: str
+    ) -> None:
+        for key, value in change.items():
+            if value is None:
+                payload.pop(key)
+            else:
+                payload[key] = value
+        with pytest.raises(InvalidInput) as err:
+            parse(payload)
+        assert err.value.status == 422
+        assert field in err.value.detail
+
+    return check
