@@ -104,3 +104,23 @@ def test_configuration_errors_name_the_file_and_problem(tmp_path: Path) -> None:
     )
     with pytest.raises(CityConfigError, match="not in date order"):
         load_city(tmp_path)
+
+
+def test_category_names_in_file_order() -> None:
+    names = load_city(JAKARTA_CONFIG).category_names()
+    assert [c.name for c in names[:2]] == ["Jalan", "Pohon"]
+    assert names[1].code == "pohon" and names[1].route == "sudin:distamhut"
+    assert len({c.code for c in names}) == len(names) >= 20
+
+
+def test_category_names_refuse_a_broken_file(tmp_path: Path) -> None:
+    city = tmp_path / "city"
+    city.mkdir()
+    (city / "kelurahan.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    (city / "city.yaml").write_text(
+        "name: X\ncategories: categories.yaml\n"
+        "boundaries: {kelurahan: {file: kelurahan.geojson, name: kelurahan}}\n"
+    )
+    (city / "categories.yaml").write_text("categories: [{code: only-a-code}]\n")
+    with pytest.raises(CityConfigError, match=r"categories\.yaml"):
+        load_city(city).category_names()

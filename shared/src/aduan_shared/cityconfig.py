@@ -52,6 +52,15 @@ class BoundariesConfig(_Strict):
     overlap_tolerance_m2: float = Field(default=500.0, ge=0)
 
 
+class CategoryName(BaseModel):
+    """A category as citizens pick it: its label, stable code and first routing target."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str = Field(min_length=1)
+    code: str = Field(min_length=1)
+    route: str = "kelurahan"
+
+
 class Window(_Strict):
     distance_m: float = Field(gt=0)
     days: float = Field(gt=0)
@@ -213,6 +222,24 @@ class CityConfig:
     @property
     def categories_path(self) -> Path | None:
         return self.directory / self.city.categories if self.city.categories else None
+
+    def category_names(self) -> tuple[CategoryName, ...]:
+        """The city's categories (name, code, route) in file order; () without a categories file.
+
+        The geo-router validates the file fully (keywords, routes) when it loads its classifier;
+        other services only need the names citizens choose from.
+        """
+        path = self.categories_path
+        if path is None:
+            return ()
+        data = _read_yaml(path)
+        rows = data.get("categories") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise CityConfigError(f"{path}: categories is missing or not a list")
+        try:
+            return tuple(CategoryName.model_validate(row) for row in rows)
+        except ValidationError as exc:
+            raise CityConfigError(f"{path}: {exc}") from exc
 
     @property
     def tz(self) -> ZoneInfo:
