@@ -15,7 +15,10 @@ EXPECTED = {
     "geo-router": ({ev.REPORT_RECEIVED, ev.REPORT_STATUS_CHANGED}, {ev.REPORT_ROUTED}),
     "disposition": ({ev.REPORT_ROUTED}, {ev.REPORT_STATUS_CHANGED}),
     "sla-monitor": ({ev.REPORT_STATUS_CHANGED}, set()),
-    "notifier": ({ev.REPORT_STATUS_CHANGED, ev.SLA_WARNING, ev.SLA_BREACHED}, set()),
+    "notifier": (
+        {ev.REPORT_STATUS_CHANGED, ev.SLA_WARNING, ev.SLA_BREACHED, ev.REPORT_STATUS_ASKED},
+        set(),
+    ),
     "analytics": ({ev.REPORT_RECEIVED, ev.REPORT_STATUS_CHANGED}, set()),
 }
 

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -20,12 +21,16 @@ def jpeg() -> bytes:
 
 
 PHOTO = jpeg()
+WA_TOKEN = "wa-test-token"
 
 
 @pytest.fixture(scope="module")
 def media_server() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path.startswith(("/v21.0/", "/wa-media/")):
+                self.whatsapp()
+                return
             if self.path == "/slow.jpg":
                 time.sleep(2)
             if self.path == "/missing.jpg":
@@ -37,6 +42,30 @@ def media_server() -> Iterator[str]:
             self.send_header("Content-Type", "image/jpeg")
             self.end_headers()
             self.wfile.write(body)
+
+        def whatsapp(self) -> None:
+            """The Cloud API: a media id names a CDN URL; both need the bearer token."""
+            if self.headers.get("Authorization") != f"Bearer {WA_TOKEN}":
+                self.send_response(401)
+                self.end_headers()
+                return
+            media_id = self.path.rsplit("/", 1)[-1]
+            if self.path.startswith("/v21.0/") and media_id == "gone":
+                self.send_response(404)
+                self.end_headers()
+                return
+            if self.path.startswith("/v21.0/"):
+                host = f"http://127.0.0.1:{self.server.server_address[1]}"
+                body = json.dumps({"url": f"{host}/wa-media/{media_id}", "id": media_id})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.end_headers()
+            self.wfile.write(PHOTO)
 
         def log_message(self, *args: object) -> None:
             pass
@@ -78,3 +107,26 @@ def test_suffix_match_does_not_accept_lookalikes() -> None:
     assert fetcher.allowed("https://scontent.xx.fbcdn.net/v/t1/photo.jpg")
     assert not fetcher.allowed("https://evilfbcdn.net/photo.jpg")
     assert not fetcher.allowed("https://fbcdn.net.evil.example/photo.jpg")
+
+
+async def test_whatsapp_media_ids_resolve_through_the_cloud_api(media_server: str) -> None:
+    graph = f"{media_server}/v21.0"
+    fetcher = PhotoFetcher(["127.0.0.1"], timeout_s=1, whatsapp_token=WA_TOKEN, graph_url=graph)
+    assert await fetcher.fetch_whatsapp_media("1234567890") == PHOTO
+    assert await fetcher.fetch_whatsapp_media("gone") is None  # unknown id
+    assert await fetcher.fetch_whatsapp_media("../../etc/passwd") is None  # not an id
+    raws = await fetcher.gather([], [], ["111", "222"])
+    assert raws == [PHOTO, PHOTO]
+    wrong = PhotoFetcher(["127.0.0.1"], timeout_s=1, whatsapp_token="wrong", graph_url=graph)
+    untokened = PhotoFetcher(["127.0.0.1"], timeout_s=1, graph_url=graph)
+    assert await wrong.fetch_whatsapp_media("111") is None
+    assert await untokened.fetch_whatsapp_media("111") is None
+    for f in (fetcher, wrong, untokened):
+        await f.aclose()
+
+
+async def test_whatsapp_media_url_off_the_allowlist_is_refused(media_server: str) -> None:
+    graph = f"{media_server}/v21.0"  # the lookup answers a 127.0.0.1 URL, not an allowed host
+    fetcher = PhotoFetcher(["fbsbx.com"], timeout_s=1, whatsapp_token=WA_TOKEN, graph_url=graph)
+    assert await fetcher.fetch_whatsapp_media("111") is None
+    await fetcher.aclose()

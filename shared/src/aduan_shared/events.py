@@ -17,6 +17,9 @@ REPORT_STATUS_CHANGED = "aduan.report.status-changed.v1"
 SLA_WARNING = "aduan.sla.warning.v1"
 SLA_BREACHED = "aduan.sla.breached.v1"
 NOTIFICATION_SENT = "aduan.notification.sent.v1"
+#: Beyond CONTRACTS.md's list: a citizen asked a channel for a report's status (intake →
+#: notifier, which answers on the asker's channel).
+REPORT_STATUS_ASKED = "aduan.report.status-asked.v1"
 
 ALL_TOPICS: tuple[str, ...] = (
     REPORT_RECEIVED,
@@ -25,6 +28,7 @@ ALL_TOPICS: tuple[str, ...] = (
     SLA_WARNING,
     SLA_BREACHED,
     NOTIFICATION_SENT,
+    REPORT_STATUS_ASKED,
 )
 
 
@@ -262,6 +266,26 @@ class NotificationSent(Event):
     attempts: int = Field(ge=0)
 
 
+class StatusAsked(Event):
+    """A citizen asked, on a channel, how a report is doing; the notifier answers them there.
+
+    `report_id` is the report the code names when `found`; otherwise an id derived from the
+    question's channel message (so the event still has a stable key). `asker_ref` is the vault
+    reference of the asker's reply address (they need not be the reporter); None if they gave
+    none. `tracking_code` is None when the question named no code.
+    """
+
+    TOPIC: ClassVar[str] = REPORT_STATUS_ASKED
+    event_type: Literal["aduan.report.status-asked"] = "aduan.report.status-asked"
+
+    tracking_code: str | None
+    found: bool
+    channel: str
+    external_id: str
+    asker_ref: str | None = None
+    asked_at: AwareDatetime
+
+
 _MODELS: tuple[type[Event], ...] = (
     ReportReceived,
     ReportRouted,
@@ -269,6 +293,7 @@ _MODELS: tuple[type[Event], ...] = (
     SlaWarning,
     SlaBreached,
     NotificationSent,
+    StatusAsked,
 )
 EVENT_MODELS: dict[str, type[Event]] = {m.TOPIC: m for m in _MODELS}
 

@@ -156,7 +156,11 @@ def add_channel_routes(router: APIRouter, pipeline: Pipeline) -> None:
             if isinstance(intent, Report):
                 contact = None if msg.anonymous else (dict(msg.sender) or None)
                 fetcher = pipeline.deps.photo_fetcher
-                raws = await fetcher.gather(msg.photo_urls, msg.photo_base64) if fetcher else []
+                raws = (
+                    await fetcher.gather(msg.photo_urls, msg.photo_base64, msg.photo_media_ids)
+                    if fetcher
+                    else []
+                )
                 photos = await process_quietly(raws)
                 reports.append(
                     await pipeline.accept(

@@ -30,5 +30,8 @@ class Settings(ServiceSettings):
     #: The addresses citizens write to (e.g. ["dki@jakarta.go.id"]); empty accepts any.
     complaint_addresses: tuple[str, ...] = ()
     meta_app_secret: SecretStr = SecretStr("")
+    #: WhatsApp Cloud API access token and Graph URL, to fetch photos sent as media ids.
+    whatsapp_access_token: SecretStr = SecretStr("")
+    whatsapp_graph_url: str = "https://graph.facebook.com/v21.0"
     meta_verify_token: SecretStr = SecretStr("")
     sms_gateway_secret: SecretStr = SecretStr("")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from aduan_shared.events import Event, utcnow
 from aduan_shared.mongo import Document
@@ -16,6 +16,10 @@ class DeliveryStore(Protocol):
         """Record the delivery; True if it is new (to be sent), False if already recorded."""
         ...
 
+    async def for_report(self, report_id: str) -> list[dict[str, Any]]:
+        """The deliveries recorded for a report, oldest first."""
+        ...
+
 
 class MongoDeliveryStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
@@ -23,6 +27,7 @@ class MongoDeliveryStore:
 
     async def ensure_indexes(self) -> None:
         await self._deliveries.create_index("status")
+        await self._deliveries.create_index([("report_id", 1), ("created_at", 1)])
 
     async def plan(self, event: Event, notification: Notification) -> bool:
         key = f"{event.event_id}:{notification.recipient_kind}:{notification.recipient}"
@@ -35,6 +40,8 @@ class MongoDeliveryStore:
                     "recipient_kind": notification.recipient_kind,
                     "recipient": notification.recipient,
                     "template": notification.template,
+                    "text": notification.text,
+                    "params": notification.params,
                     "status": "pending",
                     "created_at": utcnow(),
                 }
@@ -42,3 +49,7 @@ class MongoDeliveryStore:
             upsert=True,
         )
         return result.upserted_id is not None
+
+    async def for_report(self, report_id: str) -> list[dict[str, Any]]:
+        cursor = self._deliveries.find({"report_id": report_id}).sort("created_at", 1)
+        return [{**doc, "id": doc.pop("_id")} async for doc in cursor]

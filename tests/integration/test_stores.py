@@ -1,0 +1,52 @@
+"""Store behaviour that depends on the database server itself (run on the real one)."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aduan_notifier.adapters.states import MongoReportStates
+from aduan_shared.events import Actor, ReportState, StatusChanged
+from aduan_shared.mongo import Document
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+@pytest.fixture
+async def db(servers: Any) -> AsyncIterator[AsyncDatabase[Document]]:
+    client: AsyncMongoClient[Document] = AsyncMongoClient(
+        servers.mongo_url, uuidRepresentation="standard"
+    )
+    name = f"aduan_test_{uuid.uuid4().hex[:8]}"
+    yield client[name]
+    await client.drop_database(name)
+    await client.close()
+
+
+def change(report: uuid.UUID, to: ReportState, version: int) -> StatusChanged:
+    return StatusChanged(
+        event_id=uuid.uuid4(),
+        occurred_at=datetime(2026, 11, 22, version, tzinfo=UTC),
+        report_id=report,
+        correlation_id="c",
+        from_state=None,
+        to_state=to,
+        unit_id="kelurahan:31.74.04.1005",
+        actor=Actor(role="system", id="t"),
+        version=version,
+    )
+
+
+async def test_notifier_keeps_the_latest_version_of_a_report_state(
+    db: AsyncDatabase[Document],
+) -> None:
+    states = MongoReportStates(db)
+    report = uuid.uuid4()
+    assert await states.state_of(str(report)) is None
+    await states.record(change(report, ReportState.IN_PROGRESS, 3))
+    await states.record(change(report, ReportState.WAITING, 2))  # arrives late: ignored
+    await states.record(change(report, ReportState.IN_PROGRESS, 3))  # redelivered: no-op
+    assert await states.state_of(str(report)) == ReportState.IN_PROGRESS
+    await states.record(change(report, ReportState.DONE, 4))
+    assert await states.state_of(str(report)) == ReportState.DONE
