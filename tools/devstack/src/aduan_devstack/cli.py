@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from aduan_devstack.browser import ensure_chromium
 from aduan_devstack.infra import INFRA_NAMES, InfraError, infra_from_env, setup_all
 from aduan_devstack.paths import default_run_dir
 from aduan_devstack.platform import run_platform, service_procs, start_infra, stop_all
@@ -24,7 +25,9 @@ def _parser() -> argparse.ArgumentParser:
         help="data, logs and pid files (default: $ADUAN_RUN_DIR or <repo root>/.run)",
     )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
-    setup = sub.add_parser("setup", help="fetch/build/cache Kafka jars, SecantusDB, Prometheus")
+    setup = sub.add_parser(
+        "setup", help="fetch/build/cache Kafka jars, SecantusDB, Prometheus, Chromium"
+    )
     setup.add_argument(
         "--retry-rs",
         action="store_true",
@@ -57,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     began = time.monotonic()
-    for what, where in setup_all(retry_rs=args.retry_rs, with_py=args.with_py).items():
+    done = setup_all(retry_rs=args.retry_rs, with_py=args.with_py)
+    done["chromium"] = f"chromium at {ensure_chromium()} (for the browser tests)"
+    for what, where in done.items():
         print(f"{what:<12} {where}")
     log(f"setup done in {time.monotonic() - began:.1f}s")
     return 0
