@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aduan_intake.adapters.photo_store import MemoryPhotoStore
 from aduan_intake.adapters.store import TrackingCodeTaken
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
@@ -15,6 +14,7 @@ from aduan_intake.pipeline import ChannelSecrets
 from aduan_shared.errors import InvalidInput
 from aduan_shared.events import REPORT_RECEIVED, Event, ReportReceived
 from aduan_shared.kafka import Publisher, PublishFailed
+from aduan_shared.photo_store import MemoryPhotoStore
 from aduan_shared.service import ServiceParts, build_app, service_core
 from aduan_shared.settings import ServiceSettings
 from aduan_shared.vault import generate_keypair

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aduan_intake.photo_fetch import PhotoFetcher
-from aduan_intake.photos import MAX_PHOTO_BYTES
+from aduan_shared.photos import MAX_PHOTO_BYTES
 from PIL import Image
 
 

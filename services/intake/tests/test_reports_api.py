@@ -66,6 +66,9 @@ async def test_missing_or_wrong_api_key_is_401(intake: Any) -> None:
     assert r.headers["content-type"] == "application/problem+json"
     r = await intake.client.post("/v1/reports", json=REPORT, headers={"X-Api-Key": "nope"})
     assert r.status_code == 401
+    latin1 = {"X-Api-Key": "kunci-rahasia-\u00e9".encode("latin-1")}  # not ASCII: still a 401
+    r = await intake.client.post("/v1/reports", json=REPORT, headers=latin1)
+    assert r.status_code == 401
     assert intake.published == []
 
 
@@ -109,6 +112,10 @@ async def test_unknown_channel_and_native_channels_are_422(intake: Any) -> None:
     assert r.status_code == 422 and "fax" in r.json()["detail"]
     r = await intake.client.post("/v1/reports", json=REPORT | {"channel": "twitter"})
     assert r.status_code == 422 and "/v1/channels/twitter/messages" in r.json()["detail"]
+    r = await intake.client.post("/v1/reports", json=REPORT | {"channel": "open311"})
+    assert r.status_code == 422 and "/open311/v2/requests.json" in r.json()["detail"]
+    r = await intake.client.post("/v1/channels/open311/messages", json={})
+    assert r.status_code == 404 and "/open311/v2/requests.json" in r.json()["detail"]
 
 
 async def test_broker_down_is_503_with_retry_after_and_nothing_left(
@@ -126,8 +133,9 @@ async def test_broker_down_is_503_with_retry_after_and_nothing_left(
 
 async def test_channel_registry_lists_the_13_channels(intake: Any) -> None:
     channels = (await intake.client.get("/v1/channels")).json()
-    assert len(channels) == 13
-    assert {"jaki", "lapor", "balai_warga", "sms_whatsapp"} <= {c["id"] for c in channels}
+    assert len(channels) == 14  # the 13 of DOMAIN.md, and open311 beside them
+    ids = {c["id"] for c in channels}
+    assert {"jaki", "lapor", "balai_warga", "sms_whatsapp", "open311"} <= ids
 
 
 async def test_a_taken_tracking_code_gives_the_next_one_stably(intake: Any) -> None:

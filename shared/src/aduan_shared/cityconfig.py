@@ -72,6 +72,14 @@ class RoutingPolicy(_Strict):
     recurrence: Window = Window(distance_m=50, days=30)
 
 
+class LifecyclePolicy(_Strict):
+    """How cases move (DOMAIN.md "Lifecycle"): the city switches of the officers' workflow."""
+
+    verification: bool = True  # off: a unit's completion is `done` without the verifier
+    reopen_days: int = Field(default=7, ge=0)  # a reporter may reopen a done case this long
+    evidence_distance_m: float = Field(default=300.0, gt=0)  # photo_far_from_location
+
+
 class CityFile(_Strict):
     name: str
     tracking_prefix: str = "JKT"
@@ -79,6 +87,7 @@ class CityFile(_Strict):
     metric_crs: str = "EPSG:32748"
     boundaries: BoundariesConfig
     routing: RoutingPolicy = RoutingPolicy()
+    lifecycle: LifecyclePolicy = LifecyclePolicy()
     categories: str | None = None
     units: str | None = None
 

@@ -56,6 +56,11 @@ REQUEST_BODY: dict[str, Any] = {
 }
 
 
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of secrets (as bytes: any header text compares, never raises)."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
+
+
 def create_api(deps: IntakeDeps, pipeline: Pipeline | None = None) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["intake"])
     pipeline = pipeline or Pipeline(deps)
@@ -80,7 +85,7 @@ def create_api(deps: IntakeDeps, pipeline: Pipeline | None = None) -> APIRouter:
     async def authenticate(request: Request, channel: Channel, api_key: str | None) -> None:
         if channel.auth == "api_key":
             expected = deps.api_keys.get(channel.id)
-            if not expected or not api_key or not hmac.compare_digest(api_key, expected):
+            if not expected or not api_key or not _same(api_key, expected):
                 raise Unauthenticated(f"channel {channel.id} needs a valid X-Api-Key")
         elif channel.auth == "public":
             limit_public(request, submission_contact_key(request))
@@ -110,10 +115,12 @@ def create_api(deps: IntakeDeps, pipeline: Pipeline | None = None) -> APIRouter:
         if channel is None or not channel.enabled:
             raise InvalidInput(f"unknown or disabled channel {submission.channel!r}")
         if channel.id not in FORM_CHANNELS:
-            raise InvalidInput(
-                f"channel {channel.id!r} posts its native payload to "
-                f"/v1/channels/{channel.id}/messages"
+            path = (
+                "/open311/v2/requests.json"
+                if channel.id == "open311"
+                else f"/v1/channels/{channel.id}/messages"
             )
+            raise InvalidInput(f"channel {channel.id!r} posts its native payload to {path}")
         if submission.reporter is not None:  # the limiter keys a reporter by phone or e-mail
             request.state.contact = submission.reporter.phone or submission.reporter.email
         await authenticate(request, channel, x_api_key)

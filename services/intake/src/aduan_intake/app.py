@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
+from aduan_shared.city import resolve_city_dir
+from aduan_shared.cityconfig import load_city
 from aduan_shared.events import ReportReceived
+from aduan_shared.photo_store import GridFSPhotoStore
 from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
 
-from aduan_intake.adapters.photo_store import GridFSPhotoStore
 from aduan_intake.adapters.store import MongoReportStore, MongoVault
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
 from aduan_intake.config import Settings
+from aduan_intake.form import create_form_router
+from aduan_intake.handlers import StatusDeps, create_router
+from aduan_intake.open311 import catalog_from_city, create_open311
 from aduan_intake.photo_fetch import DEFAULT_HOSTS, PhotoFetcher
 from aduan_intake.pipeline import ChannelSecrets, Pipeline
 from aduan_intake.ratelimit import RateLimiter
@@ -47,6 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     pipeline = Pipeline(deps)
+    core.broker.include_router(create_router(StatusDeps(reports, core.metrics)))
+    city = load_city(resolve_city_dir(settings.city_dir))
+    open311 = catalog_from_city(city)
     smtp: list[asyncio.Server] = []
 
     async def start_mail() -> None:
@@ -65,8 +73,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             core,
             title="Aduan intake",
             description=DESCRIPTION,
-            routers=[create_api(deps, pipeline)],
-            on_startup=[reports.ensure_indexes, photos.ensure_indexes, start_mail],
+            routers=[
+                create_api(deps, pipeline),
+                create_form_router(city),
+                create_open311(pipeline, reports, open311),
+            ],
+            on_startup=[
+                reports.ensure_indexes,
+                reports.ensure_status_indexes,
+                photos.ensure_indexes,
+                start_mail,
+            ],
             on_shutdown=[stop_mail],
         )
     )

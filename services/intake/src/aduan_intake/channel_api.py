@@ -16,6 +16,7 @@ from aduan_shared.errors import (
 )
 from aduan_shared.events import utcnow
 from aduan_shared.logging import get_logger
+from aduan_shared.photos import ProcessedPhoto, process_photo
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
@@ -34,7 +35,6 @@ from aduan_intake.channel_adapters.base import check_secret
 from aduan_intake.channel_adapters.intent import Report, StatusQuestion, classify_message
 from aduan_intake.channels import FORM_CHANNELS, channel_by_id
 from aduan_intake.domain import Point, ReportSubmission
-from aduan_intake.photos import ProcessedPhoto, process_photo
 from aduan_intake.pipeline import Accepted, Pipeline
 
 NO_TEXT = "(tanpa teks)"
@@ -64,6 +64,8 @@ def _check_channel(pipeline: Pipeline, channel: str) -> None:
         raise NotFound(f"unknown or disabled channel {channel!r}")
     if channel in FORM_CHANNELS:
         raise NotFound(f"channel {channel!r} submits to /v1/reports")
+    if channel == "open311":
+        raise NotFound("Open311 clients submit to /open311/v2/requests.json")
     if channel not in ADAPTED_CHANNELS and channel != "email":
         raise NotYetSupported(f"the {channel} adapter is not available yet")
 

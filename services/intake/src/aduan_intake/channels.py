@@ -12,7 +12,7 @@ Auth = Literal["api_key", "officer_jwt", "public", "signature"]
 class Channel:
     id: str
     name: str
-    kind: Literal["app", "social", "email", "messaging", "walk_in", "web", "national"]
+    kind: Literal["app", "social", "email", "messaging", "walk_in", "web", "national", "api"]
     auth: Auth
     enabled: bool = True
 
@@ -33,6 +33,8 @@ DEFAULT_CHANNELS: tuple[Channel, ...] = (
     Channel("kelurahan", "Kantor Lurah", "walk_in", "officer_jwt"),
     Channel("balai_warga", "Balai Warga", "web", "public"),
     Channel("lapor", "LAPOR! SP4N", "national", "api_key"),
+    # Beside the 13: existing civic apps submit through Open311 GeoReport v2 (open311.py).
+    Channel("open311", "Open311 GeoReport v2", "api", "api_key"),
 )
 
 #: Channels that submit through `POST /v1/reports` (the others post their native payloads).

@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from aduan_shared.logging import get_logger
-
-from aduan_intake.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+from aduan_shared.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 
 log = get_logger(__name__)
 

@@ -10,15 +10,15 @@ from aduan_shared.events import utcnow
 from aduan_shared.kafka import Publisher, PublishFailed
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
+from aduan_shared.photo_store import MemoryPhotoStore, PhotoStore
+from aduan_shared.photos import ProcessedPhoto
 from aduan_shared.vault import seal
 from pydantic import BaseModel
 
-from aduan_intake.adapters.photo_store import MemoryPhotoStore, PhotoStore
 from aduan_intake.adapters.store import ReportStore, TrackingCodeTaken, Vault
 from aduan_intake.channels import WALK_IN, Channel
 from aduan_intake.domain import ReportSubmission, new_report_id, received_event, reporter_ref_for
 from aduan_intake.photo_fetch import PhotoFetcher
-from aduan_intake.photos import ProcessedPhoto
 from aduan_intake.ratelimit import RateLimiter
 
 log = get_logger(__name__)

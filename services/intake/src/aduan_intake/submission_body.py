@@ -7,12 +7,12 @@ import json
 from typing import Any
 
 from aduan_shared.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from aduan_shared.photos import MAX_PHOTO_BYTES, ProcessedPhoto, check_count, process_photo
 from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from aduan_intake.domain import ReportSubmission
-from aduan_intake.photos import MAX_PHOTO_BYTES, ProcessedPhoto, check_count, process_photo
 
 MAX_JSON_BYTES = 256 * 1024
 _JSON_FIELDS = ("location", "reporter")  # objects, sent as JSON text in a form

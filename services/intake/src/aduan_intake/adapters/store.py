@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from aduan_shared.events import ReportReceived, utcnow
+from aduan_shared.events import ReportReceived, ReportState, utcnow
 from aduan_shared.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -29,6 +31,60 @@ class ReportStore(Protocol):
     async def by_external_ids(self, channel: str, ids: Sequence[str]) -> ReportReceived | None:
         """The earliest report of `channel` made from one of these channel message ids."""
         ...
+
+
+#: States in which a report is finished (Open311 `closed`); every other state is `open`.
+CLOSED_STATES = (ReportState.DONE, ReportState.REJECTED)
+
+
+@dataclass(frozen=True)
+class ReportStatus:
+    """Where a report stands, as its latest status-changed event says."""
+
+    state: ReportState
+    version: int
+    at: datetime
+    unit_id: str | None
+    expected_at: datetime | None = None  # the unit's estimated completion, while it holds
+    category: str | None = None  # the category it was routed under (classified or given)
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    event: ReportReceived
+    status: ReportStatus | None  # None until the first status change arrives
+
+    @property
+    def category(self) -> str | None:
+        return self.status.category if self.status and self.status.category else self.event.category
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """The public listing (Open311 `GET requests`): public reports submitted from `start` to
+    `end` (both included), newest first. `tracking_codes`, when given, replaces every other
+    filter."""
+
+    start: datetime
+    end: datetime
+    categories: tuple[str, ...] = ()  # category names; empty: all
+    closed: bool | None = None  # True: done/rejected only; False: the others; None: both
+    tracking_codes: tuple[str, ...] = ()
+    limit: int = 1000
+
+
+class StatusStore(Protocol):
+    """What the status follower and Open311 need of the reports (beside `ReportStore`)."""
+
+    async def record_status(self, report_id: str, status: ReportStatus) -> bool:
+        """Apply `status` if its version is newer than the stored one; True if applied.
+
+        A redelivered or late (out-of-order) event, or an unknown report, changes nothing."""
+        ...
+
+    async def by_tracking_code(self, code: str) -> StoredReport | None: ...
+
+    async def public_reports(self, query: ReportQuery) -> list[StoredReport]: ...
 
 
 class Vault(Protocol):
@@ -68,12 +124,85 @@ class MongoReportStore:
     async def forget(self, event: ReportReceived) -> None:
         await self._reports.delete_one({"_id": str(event.report_id)})
 
+    async def ensure_status_indexes(self) -> None:
+        """The index of the public listing (visibility, then newest first)."""
+        await self._reports.create_index([("event.visibility", 1), ("event.submitted_at", -1)])
+
+    async def record_status(self, report_id: str, status: ReportStatus) -> bool:
+        fields: dict[str, Any] = {
+            "state": status.state.value,
+            "state_version": status.version,
+            "state_at": status.at,
+            "unit_id": status.unit_id,
+            "expected_at": status.expected_at,
+        }
+        if status.category is not None:
+            fields["category"] = status.category
+        result = await self._reports.update_one(  # no upsert: intake stored every report first
+            {"_id": report_id, "state_version": {"$not": {"$gte": status.version}}},
+            {"$set": fields},
+        )
+        return result.modified_count == 1
+
+    async def by_tracking_code(self, code: str) -> StoredReport | None:
+        doc = await self._reports.find_one({"tracking_code": code})
+        return _stored(doc) if doc is not None else None
+
+    async def public_reports(self, query: ReportQuery) -> list[StoredReport]:
+        cursor = (
+            self._reports.find(_listing_filter(query))
+            .sort("event.submitted_at", -1)
+            .limit(query.limit)
+        )
+        return [_stored(doc) async for doc in cursor]
+
     async def by_external_ids(self, channel: str, ids: Sequence[str]) -> ReportReceived | None:
         if not ids:
             return None
         cursor = self._reports.find({"channel": channel, "external_id": {"$in": list(ids)}})
         found = [ReportReceived.model_validate(doc["event"]) async for doc in cursor]
         return min(found, key=lambda e: e.submitted_at) if found else None
+
+
+def _w3c(at: datetime) -> str:
+    """`at` as events store it (pydantic's JSON: UTC, `Z`, microseconds only when non-zero), so
+    string ranges on `event.submitted_at` compare as times (intake's events are all UTC)."""
+    text = at.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return f"{text}Z"
+
+
+def _listing_filter(query: ReportQuery) -> Document:
+    flt: Document = {"event.visibility": "public"}
+    if query.tracking_codes:
+        flt["tracking_code"] = {"$in": list(query.tracking_codes)}
+        return flt
+    flt["event.submitted_at"] = {"$gte": _w3c(query.start), "$lte": _w3c(query.end)}
+    if query.categories:
+        names = list(query.categories)
+        flt["$or"] = [  # the routed category when known, else the one given at submission
+            {"category": {"$in": names}},
+            {"category": None, "event.category": {"$in": names}},
+        ]
+    closed = [s.value for s in CLOSED_STATES]
+    if query.closed is True:
+        flt["state"] = {"$in": closed}
+    elif query.closed is False:
+        flt["state"] = {"$nin": closed}  # also matches reports with no status yet
+    return flt
+
+
+def _stored(doc: Document) -> StoredReport:
+    status = None
+    if "state" in doc:
+        status = ReportStatus(
+            state=ReportState(doc["state"]),
+            version=doc["state_version"],
+            at=doc["state_at"],
+            unit_id=doc.get("unit_id"),
+            expected_at=doc.get("expected_at"),
+            category=doc.get("category"),
+        )
+    return StoredReport(ReportReceived.model_validate(doc["event"]), status)
 
 
 class MongoVault:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from aduan_shared.mongo import Document
 from bson import ObjectId
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import FileExists, NoFile
 from pymongo.asynchronous.database import AsyncDatabase
 
-from aduan_intake.photos import ProcessedPhoto
+from aduan_shared.mongo import Document
+from aduan_shared.photos import ProcessedPhoto
 
 BUCKET = "photos"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -1,4 +1,6 @@
-"""Photo intake, pure: sniff, bound, decode, read EXIF GPS/time, strip metadata, re-encode, hash."""
+"""Photos, pure: sniff, bound, decode, read EXIF GPS/time, strip metadata, re-encode, hash.
+
+Used by intake (report photos) and disposition (completion evidence)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import imagehash
+from PIL import ExifTags, Image, ImageCms, ImageOps
+
 from aduan_shared.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from aduan_shared.events import PhotoRef
-from PIL import ExifTags, Image, ImageCms, ImageOps
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 5

@@ -1,4 +1,4 @@
-"""Photo intake: sniffing, limits, EXIF GPS/time, metadata stripping, hashes, GridFS storage."""
+"""Photos: sniffing, limits, EXIF GPS/time, metadata stripping, hashes, GridFS storage."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from aduan_devstack.infra import Mongo, free_port
-from aduan_intake.adapters.photo_store import GridFSPhotoStore, MemoryPhotoStore
-from aduan_intake.photos import (
+from aduan_shared.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from aduan_shared.photo_store import GridFSPhotoStore, MemoryPhotoStore
+from aduan_shared.photos import (
     MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     check_count,
@@ -22,7 +23,6 @@ from aduan_intake.photos import (
     process_photo,
     sniff,
 )
-from aduan_shared.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from PIL import Image, ImageCms, ImageDraw
 from PIL.PngImagePlugin import PngInfo
 from PIL.TiffImagePlugin import IFDRational as R
