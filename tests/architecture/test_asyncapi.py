@@ -11,7 +11,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: (consumes, produces) per service, as the code does today.
 EXPECTED = {
-    "intake": ({ev.REPORT_STATUS_CHANGED}, {ev.REPORT_RECEIVED}),
+    "intake": ({ev.REPORT_STATUS_CHANGED}, {ev.REPORT_RECEIVED, ev.REPORT_STATUS_ASKED}),
     "geo-router": ({ev.REPORT_RECEIVED, ev.REPORT_STATUS_CHANGED}, {ev.REPORT_ROUTED}),
     "disposition": ({ev.REPORT_ROUTED}, {ev.REPORT_STATUS_CHANGED}),
     "sla-monitor": ({ev.REPORT_STATUS_CHANGED}, set()),

@@ -15,8 +15,9 @@ import httpx
 from PIL import Image
 
 
-def test_signed_whatsapp_message_becomes_a_case_by_its_text(platform: Any) -> None:
-    payload = {
+def whatsapp(text: str) -> dict[str, Any]:
+    """A WhatsApp Cloud API webhook with one text message from the same citizen."""
+    return {
         "object": "whatsapp_business_account",
         "entry": [
             {
@@ -34,10 +35,7 @@ def test_signed_whatsapp_message_becomes_a_case_by_its_text(platform: Any) -> No
                                     "id": f"wamid.{uuid.uuid4().hex}",
                                     "timestamp": str(int(time.time())),
                                     "type": "text",
-                                    "text": {
-                                        "body": "Pohon tumbang nutup jalan, kel. Bangka kec. "
-                                        "Mampang Prapatan"
-                                    },
+                                    "text": {"body": text},
                                 }
                             ],
                         },
@@ -46,7 +44,10 @@ def test_signed_whatsapp_message_becomes_a_case_by_its_text(platform: Any) -> No
             }
         ],
     }
-    body = json.dumps(payload).encode()
+
+
+def post_whatsapp(platform: Any, text: str) -> dict[str, Any]:
+    body = json.dumps(whatsapp(text)).encode()
     secret = platform.env["INTAKE_META_APP_SECRET"].encode()
     signature = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
     r = httpx.post(
@@ -56,12 +57,34 @@ def test_signed_whatsapp_message_becomes_a_case_by_its_text(platform: Any) -> No
         timeout=15,
     )
     assert r.status_code == 202, r.text
-    [report] = r.json()["reports"]
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_signed_whatsapp_message_becomes_a_case_and_a_status_question_is_answered(
+    platform: Any,
+) -> None:
+    result = post_whatsapp(platform, "Pohon tumbang nutup jalan, kel. Bangka kec. Mampang Prapatan")
+    [report] = result["reports"]
     case = platform.case(report["report_id"])
     assert case["channel"] == "sms_whatsapp"
     assert case["kelurahan"]["name"] == "Bangka"
     assert case["category"] == "Pohon" and case["unit_id"] == "sudin:distamhut:31.74"
     assert "6281234567890" not in json.dumps(case)
+
+    code = report["tracking_code"]
+    asked = post_whatsapp(platform, f"min, status laporan {code} gimana ya?")
+    assert asked["reports"] == [] and asked["status_questions"] == [code]
+    url = platform.url("notifier", f"/v1/notifications?report_id={report['report_id']}")
+    deadline = time.monotonic() + 30
+    answers: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not answers:
+        listed = httpx.get(url, headers=platform.admin_headers(), timeout=5).json()
+        answers = [n for n in listed if n["template"] == "status_answer"]
+        time.sleep(0.25)
+    assert answers, "the notifier recorded no answer to the status question"
+    assert answers[0]["text"] == f"Status laporan {code}: Menunggu."
+    assert answers[0]["recipient"].startswith("ask-")  # a vault reference, not the number
+    assert "6281234567890" not in json.dumps(listed)
 
 
 def test_multipart_report_with_a_photo_is_placed_by_its_exif(platform: Any) -> None:

@@ -6,13 +6,19 @@ from typing import Any
 
 import httpx
 import pytest
-from aduan_intake.adapters.store import TrackingCodeTaken
+from aduan_intake.adapters.store import StoredReport, TrackingCodeTaken
 from aduan_intake.api import IntakeDeps, create_api
 from aduan_intake.channels import DEFAULT_CHANNELS
 from aduan_intake.photo_fetch import PhotoFetcher
 from aduan_intake.pipeline import ChannelSecrets
 from aduan_shared.errors import InvalidInput
-from aduan_shared.events import REPORT_RECEIVED, Event, ReportReceived
+from aduan_shared.events import (
+    REPORT_RECEIVED,
+    REPORT_STATUS_ASKED,
+    Event,
+    ReportReceived,
+    StatusAsked,
+)
 from aduan_shared.kafka import Publisher, PublishFailed
 from aduan_shared.photo_store import MemoryPhotoStore
 from aduan_shared.service import ServiceParts, build_app, service_core
@@ -55,6 +61,10 @@ class MemoryReports:
         found = [d for d in self.docs.values() if d.channel == channel and d.external_id in ids]
         return min(found, key=lambda e: e.submitted_at) if found else None
 
+    async def by_tracking_code(self, code: str) -> StoredReport | None:
+        found = [d for d in self.docs.values() if d.tracking_code == code]
+        return StoredReport(found[0], None) if found else None
+
 
 class MemoryVault:
     def __init__(self) -> None:
@@ -85,6 +95,7 @@ class Intake:
     lapor_key: str = LAPOR_KEY
     mail_key: str = MAIL_KEY
     vault_private_key: str = VAULT_PRIVATE
+    asked: list[StatusAsked] = field(default_factory=list)
 
 
 def assemble(
@@ -92,7 +103,9 @@ def assemble(
 ) -> tuple[KafkaBroker, MemoryReports, MemoryVault, FastAPI]:
     core = service_core("intake", ServiceSettings(auth_jwt_secret=SecretStr(JWT_SECRET)))
     reports, vault, photos = MemoryReports(), MemoryVault(), MemoryPhotoStore()
-    publisher: Publisher = BrokerDown() if broker_down else core.publisher(ReportReceived)
+    publisher: Publisher = (
+        BrokerDown() if broker_down else core.publisher(ReportReceived, StatusAsked)
+    )
     deps = IntakeDeps(
         channels=DEFAULT_CHANNELS,
         api_keys={"jaki": JAKI_KEY, "lapor": LAPOR_KEY, "email": MAIL_KEY},
@@ -116,14 +129,22 @@ async def intake() -> AsyncIterator[Intake]:
     broker, reports, vault, app = assemble()
     published: list[ReportReceived] = []
 
+    asked: list[StatusAsked] = []
+
     @broker.subscriber(REPORT_RECEIVED, group_id="test")
     async def collect(event: ReportReceived) -> None:
         published.append(event)
 
+    @broker.subscriber(REPORT_STATUS_ASKED, group_id="test")
+    async def collect_questions(event: StatusAsked) -> None:
+        asked.append(event)
+
     async with TestKafkaBroker(broker):
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield Intake(client, reports, vault, published, photos=app.state.test_photos)
+            yield Intake(
+                client, reports, vault, published, photos=app.state.test_photos, asked=asked
+            )
 
 
 @pytest.fixture

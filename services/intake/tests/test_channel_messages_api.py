@@ -166,6 +166,31 @@ async def test_sms_status_question_is_not_a_report(intake: Any) -> None:
         "attached_to": [],
     }
     assert intake.published == []
+    [asked] = intake.asked  # passed to the notifier, which answers on the asker's channel
+    assert (asked.tracking_code, asked.found, asked.channel) == (
+        "JKT-7K3M9Q2X",
+        False,
+        "sms_whatsapp",
+    )
+    assert asked.asker_ref is not None and asked.asker_ref in intake.vault.sealed
+    assert unseal(intake.vault_private_key, intake.vault.sealed[asked.asker_ref])["phone"]
+    assert "081298765432" not in asked.model_dump_json()  # sealed, never in the event
+
+
+async def test_a_status_question_names_the_report_when_the_code_is_known(intake: Any) -> None:
+    jaki = {"channel": "jaki", "external_id": "jaki-ask-1", "description": "Got mampet"}
+    r = await intake.client.post("/v1/reports", json=jaki, headers=intake.jaki_headers)
+    code = r.json()["tracking_code"]
+    question = SMS | {"message_id": "sms-ask-2", "text": f"cek status laporan {code.lower()} min"}
+    body, sig = signed("sms-secret", question)
+    for _ in range(2):  # the gateway retries: the same question, the same event
+        r = await intake.client.post(
+            "/v1/channels/sms_whatsapp/messages", content=body, headers={"x-aduan-signature": sig}
+        )
+        assert r.status_code == 202 and r.json()["status_questions"] == [code]
+    first, again = intake.asked
+    assert first.event_id == again.event_id
+    assert first.found and first.report_id == intake.published[0].report_id
 
 
 async def test_lapor_needs_its_api_key_and_keeps_anonymous_reporters_out(intake: Any) -> None:

@@ -61,3 +61,11 @@ async def test_wrong_key_or_type_publishes_nothing(intake: Any) -> None:
     )
     assert r.status_code == 415
     assert intake.published == []
+
+
+async def test_a_mailed_status_question_goes_to_the_notifier(intake: Any) -> None:
+    r = await post(intake, mail("m9@example.id", "Bagaimana status laporan JKT-7K3M9Q2X?"))
+    assert r.status_code == 202 and r.json()["status_questions"] == ["JKT-7K3M9Q2X"]
+    [asked] = intake.asked
+    assert asked.channel == "email" and asked.external_id == "m9@example.id"
+    assert asked.asker_ref in intake.vault.sealed and intake.published == []

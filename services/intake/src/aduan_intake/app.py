@@ -6,7 +6,7 @@ import asyncio
 
 from aduan_shared.city import resolve_city_dir
 from aduan_shared.cityconfig import load_city
-from aduan_shared.events import ReportReceived
+from aduan_shared.events import ReportReceived, StatusAsked
 from aduan_shared.photo_store import GridFSPhotoStore
 from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tracking_prefix=settings.tracking_prefix,
         reports=reports,
         vault=MongoVault(core.db),
-        publisher=core.publisher(ReportReceived),
+        publisher=core.publisher(ReportReceived, StatusAsked),
         metrics=core.metrics,
         public_limiter=RateLimiter(settings.public_rate_per_minute / 60, settings.public_burst),
         photos=photos,

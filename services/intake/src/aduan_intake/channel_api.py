@@ -170,7 +170,12 @@ def add_channel_routes(router: APIRouter, pipeline: Pipeline) -> None:
                     )
                 )
             elif isinstance(intent, StatusQuestion):
-                questions.append(intent.tracking_code)  # answered by the notifier (issue 7)
+                contact = None if msg.anonymous else (dict(msg.sender) or None)
+                code = intent.tracking_code or None
+                await pipeline.ask_status(
+                    channel, msg.external_id, code, contact, request.state.correlation_id
+                )
+                questions.append(intent.tracking_code)
             else:
                 ignored += 1
         return ChannelResult(reports=reports, status_questions=questions, ignored=ignored)
@@ -199,6 +204,8 @@ async def accept_email(pipeline: Pipeline, raw: bytes, correlation_id: str) -> C
     msg = mail.message
     intent = classify_message(msg, prefixes=(deps.tracking_prefix,))
     if isinstance(intent, StatusQuestion):
+        code = intent.tracking_code or None
+        await pipeline.ask_status("email", msg.external_id, code, dict(msg.sender), correlation_id)
         return ChannelResult(reports=[], status_questions=[intent.tracking_code], ignored=0)
     if not isinstance(intent, Report) and not mail.photos:
         return ChannelResult(reports=[], status_questions=[], ignored=1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aduan_shared.errors import ServiceUnavailable
-from aduan_shared.events import utcnow
+from aduan_shared.events import StatusAsked, derive_id, utcnow
 from aduan_shared.kafka import Publisher, PublishFailed
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
@@ -66,6 +66,9 @@ class Pipeline:
         self._received = deps.metrics.counter(
             "reports_received_total", "Reports accepted (202)", ("channel",)
         )
+        self._asked = deps.metrics.counter(
+            "status_questions_total", "Status questions passed to the notifier", ("found",)
+        )
 
     async def accept(
         self,
@@ -122,3 +125,49 @@ class Pipeline:
             walk_in=submission.channel in WALK_IN,
         )
         return Accepted(report_id=str(stored.report_id), tracking_code=stored.tracking_code)
+
+    async def ask_status(
+        self,
+        channel: str,
+        external_id: str,
+        tracking_code: str | None,
+        contact: dict[str, Any] | None,
+        correlation_id: str,
+    ) -> StatusAsked:
+        """Pass a status question to the notifier, which answers on the asker's channel.
+
+        The asker's reply address is sealed in the vault like a reporter's; the event names the
+        report when the code is known. Idempotent per channel message; PublishFailed (503) leaves
+        nothing behind.
+        """
+        deps = self.deps
+        report = await deps.reports.by_tracking_code(tracking_code) if tracking_code else None
+        asker_ref = f"ask-{derive_id('asker', channel, external_id).hex}" if contact else None
+        if contact and asker_ref is not None:
+            await deps.vault.put(asker_ref, seal(deps.vault_public_key, contact), channel)
+        now = utcnow()
+        event = StatusAsked(
+            event_id=derive_id("status-asked", channel, external_id),
+            occurred_at=now,
+            report_id=(
+                report.event.report_id
+                if report is not None
+                else derive_id("status-question", channel, external_id)
+            ),
+            correlation_id=correlation_id,
+            tracking_code=tracking_code,
+            found=report is not None,
+            channel=channel,
+            external_id=external_id,
+            asker_ref=asker_ref,
+            asked_at=now,
+        )
+        try:
+            await deps.publisher.publish(event)
+        except PublishFailed:
+            if asker_ref is not None:
+                await deps.vault.forget(asker_ref)
+            raise
+        self._asked.labels(str(report is not None).lower()).inc()
+        log.info("status_question", channel=channel, found=report is not None)
+        return event
