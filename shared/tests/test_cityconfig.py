@@ -10,7 +10,7 @@ from aduan_shared.cityconfig import Area, load_city, read_areas, resolve_target
 REPO = Path(__file__).resolve().parents[2]
 JAKARTA_CONFIG = REPO / "config" / "cities" / "jakarta"
 AREAS = [
-    Area("31.74.04.1005", "Bangka", "Mampang Prapatan", "Jakarta Selatan"),
+    Area("31.74.03.1002", "Bangka", "Mampang Prapatan", "Jakarta Selatan"),
     Area("31.74.01.1001", "Tebet Timur", "Tebet", "Jakarta Selatan"),
     Area("31.01.01.1001", "Pulau Panggang", "Kepulauan Seribu Utara", "Kepulauan Seribu"),
 ]
@@ -44,7 +44,7 @@ def test_jakarta_configuration_loads_with_its_boundaries() -> None:
 
 def test_heads_change_at_midnight_jakarta_time() -> None:
     city = load_city(JAKARTA_CONFIG)
-    unit = "kelurahan:31.74.04.1005"
+    unit = "kelurahan:31.74.03.1002"
     before = city.head_of(unit, datetime(2026, 11, 15, 16, 59, tzinfo=UTC))  # 23:59 WIB
     after = city.head_of(unit, datetime(2026, 11, 15, 17, 0, tzinfo=UTC))  # 00:00 WIB
     assert before.official_id == "nip:198005052005011002"
@@ -70,15 +70,15 @@ def test_units_from_areas_and_opd(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
-        ("kelurahan", "kelurahan:31.74.04.1005"),
-        ("kecamatan", "kecamatan:31.74.04"),
+        ("kelurahan", "kelurahan:31.74.03.1002"),
+        ("kecamatan", "kecamatan:31.74.03"),
         ("kota", "kota:31.74"),
         ("sudin:dishub", "sudin:dishub:31.74"),
         ("dinas:gulkarmat", "dinas:gulkarmat"),
     ],
 )
 def test_routing_targets_resolve_to_units(target: str, expected: str) -> None:
-    assert resolve_target(target, "31.74.04.1005") == expected
+    assert resolve_target(target, "31.74.03.1002") == expected
 
 
 def test_targets_without_a_place() -> None:
@@ -87,7 +87,7 @@ def test_targets_without_a_place() -> None:
     assert resolve_target("dinas:gulkarmat", None) == "dinas:gulkarmat"
     for bad in ("province", "sudin", "dinas", "kelurahan:x"):
         with pytest.raises(ValueError, match="malformed"):
-            resolve_target(bad, "31.74.04.1005")
+            resolve_target(bad, "31.74.03.1002")
 
 
 def test_configuration_errors_name_the_file_and_problem(tmp_path: Path) -> None:

@@ -1,11 +1,11 @@
 """routed → case → status-changed in TestKafkaBroker; tracking and unit-scoped reads over HTTP."""
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-from aduan_disposition.api import create_api
-from aduan_disposition.handlers import Deps, create_router
-from aduan_shared.auth import issue_dev_token
+from aduan_disposition.domain import open_case
+from aduan_disposition.handlers import case_opened_event
 from aduan_shared.events import (
     REPORT_ROUTED,
     REPORT_STATUS_CHANGED,
@@ -14,37 +14,32 @@ from aduan_shared.events import (
     StatusChanged,
     derived_event_id,
 )
-from aduan_shared.service import ServiceParts, build_app, service_core
-from aduan_shared.settings import ServiceSettings
 from faststream.kafka import TestKafkaBroker
-from pydantic import SecretStr
 
-SECRET = "disposition-test-secret-32-bytes-long"
+BANGKA = "kelurahan:31.74.03.1002"
 
 
-def assemble(cases: Any) -> tuple[Any, Any, list[StatusChanged]]:
-    core = service_core("disposition", ServiceSettings(auth_jwt_secret=SecretStr(SECRET)))
-    deps = Deps(cases, core.publisher(StatusChanged), core.metrics)
-    core.broker.include_router(create_router(deps))
+def collecting(kit: Any) -> list[StatusChanged]:
     changes: list[StatusChanged] = []
 
-    @core.broker.subscriber(REPORT_STATUS_CHANGED, group_id="test")
+    @kit.core.broker.subscriber(REPORT_STATUS_CHANGED, group_id="test")
     async def collect(event: StatusChanged) -> None:
         changes.append(event)
 
-    app = build_app(ServiceParts(core, title="t", description="d", routers=[create_api(cases)]))
-    return core.broker, app, changes
+    return changes
 
 
-async def test_redelivered_routed_event_opens_one_case(
-    cases: Any, routed_event: ReportRouted
+async def test_redelivered_routed_event_opens_one_case_and_publishes_once(
+    cases: Any, routed_event: ReportRouted, assembler: Callable[..., Any]
 ) -> None:
-    broker, _, changes = assemble(cases)
-    async with TestKafkaBroker(broker) as br:
+    kit = assembler(cases)
+    changes = collecting(kit)
+    async with TestKafkaBroker(kit.core.broker) as br:
         for _ in range(2):
             await br.publish(routed_event.model_dump_json().encode(), topic=REPORT_ROUTED)
     assert len(cases.cases) == 1
-    assert len(changes) == 2 and changes[0] == changes[1]
+    # The opening event left the outbox once acknowledged: the redelivery finds it empty.
+    assert len(changes) == 1 and cases.outboxes[str(routed_event.report_id)] == []
     change = changes[0]
     assert change.event_id == derived_event_id(routed_event.event_id, "case-opened")
     assert (change.from_state, change.to_state) == (ReportState.RECEIVED, ReportState.WAITING)
@@ -52,11 +47,27 @@ async def test_redelivered_routed_event_opens_one_case(
     assert change.tracking_code == routed_event.tracking_code
 
 
-async def test_tracking_and_unit_scope(cases: Any, routed_event: ReportRouted) -> None:
-    broker, app, _ = assemble(cases)
-    async with TestKafkaBroker(broker) as br:
+async def test_a_broker_refusal_leaves_the_opening_event_for_the_sweep(
+    routed_event: ReportRouted, kit: Any
+) -> None:
+    kit.publisher.down = True
+    opened = open_case(routed_event)
+    await kit.cases.create(opened, case_opened_event(routed_event, opened))
+    assert await kit.outbox.flush(opened.report_id) is False
+    assert len(kit.cases.outboxes[opened.report_id]) == 1
+    kit.publisher.down = False
+    assert await kit.outbox.sweep() == 0
+    assert [e.version for e in kit.publisher.events] == [1]
+    assert kit.cases.outboxes[opened.report_id] == []
+
+
+async def test_tracking_and_unit_scope(
+    cases: Any, routed_event: ReportRouted, assembler: Callable[..., Any]
+) -> None:
+    kit = assembler(cases)
+    async with TestKafkaBroker(kit.core.broker) as br:
         await br.publish(routed_event.model_dump_json().encode(), topic=REPORT_ROUTED)
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=kit.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://d") as client:
             code = routed_event.tracking_code
             track = (await client.get(f"/v1/track/{code.lower()}")).json()
@@ -67,14 +78,11 @@ async def test_tracking_and_unit_scope(cases: Any, routed_event: ReportRouted) -
 
             url = f"/v1/cases/{routed_event.report_id}"
             assert (await client.get(url)).status_code == 401
-
-            def as_(roles: list[str], unit: str | None) -> dict[str, str]:
-                token = issue_dev_token(SECRET, sub="x", roles=roles, unit_id=unit)
-                return {"Authorization": f"Bearer {token}"}
-
-            own = await client.get(url, headers=as_(["unit_officer"], "kelurahan:31.74.03.1002"))
+            own = await client.get(url, headers=kit.headers("unit_officer", unit=BANGKA))
             assert own.status_code == 200 and own.headers["etag"] == '"1"'
             assert own.json()["state"] == "waiting"
-            other = await client.get(url, headers=as_(["unit_officer"], "kelurahan:31.71.01.1001"))
+            other = await client.get(
+                url, headers=kit.headers("unit_officer", unit="kelurahan:31.71.01.1001")
+            )
             assert other.status_code == 404 and "Bangka" not in other.text
-            assert (await client.get(url, headers=as_(["crm_admin"], None))).status_code == 200
+            assert (await client.get(url, headers=kit.headers("crm_admin"))).status_code == 200

@@ -3,10 +3,10 @@
 import pytest
 from aduan_geo_router.domain import CategoryChoice, Kelurahan, Placement, decide_route
 
-BANGKA = Kelurahan("31.74.04.1005", "Bangka", "Mampang Prapatan", "Jakarta Selatan")
+BANGKA = Kelurahan("31.74.03.1002", "Bangka", "Mampang Prapatan", "Jakarta Selatan")
 UNITS = {
-    "kelurahan:31.74.04.1005": "Kelurahan Bangka",
-    "kecamatan:31.74.04": "Kecamatan Mampang Prapatan",
+    "kelurahan:31.74.03.1002": "Kelurahan Bangka",
+    "kecamatan:31.74.03": "Kecamatan Mampang Prapatan",
     "kota:31.74": "Kota Jakarta Selatan",
     "sudin:dishub:31.74": "Suku Dinas Perhubungan Jakarta Selatan",
     "dinas:gulkarmat": "Dinas Penanggulangan Kebakaran dan Penyelamatan",
@@ -21,8 +21,8 @@ def choice(target: str, name: str = "Jalan") -> CategoryChoice:
 @pytest.mark.parametrize(
     ("target", "unit"),
     [
-        ("kelurahan", "kelurahan:31.74.04.1005"),
-        ("kecamatan", "kecamatan:31.74.04"),
+        ("kelurahan", "kelurahan:31.74.03.1002"),
+        ("kecamatan", "kecamatan:31.74.03"),
         ("kota", "kota:31.74"),
         ("sudin:dishub", "sudin:dishub:31.74"),
         ("dinas:gulkarmat", "dinas:gulkarmat"),
@@ -46,9 +46,9 @@ def test_outside_area_keeps_its_reason_but_a_dinas_needs_no_place() -> None:
 
 
 def test_a_kecamatan_named_in_text_goes_to_the_camat() -> None:
-    only_kecamatan = Placement(None, "gazetteer", None, None, kecamatan_kode="31.74.04")
+    only_kecamatan = Placement(None, "gazetteer", None, None, kecamatan_kode="31.74.03")
     d = decide_route(only_kecamatan, choice("kelurahan"), UNITS)
-    assert d.unit_id == "kecamatan:31.74.04" and not d.needs_coordination
+    assert d.unit_id == "kecamatan:31.74.03" and not d.needs_coordination
     assert decide_route(only_kecamatan, choice("sudin:dishub"), UNITS).unit_id == (
         "sudin:dishub:31.74"
     )

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from aduan_shared.city import resolve_city_dir
+from aduan_shared.cityconfig import load_city, read_areas
 from aduan_shared.events import StatusChanged
+from aduan_shared.photo_store import GridFSPhotoStore
 from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
 
 from aduan_disposition.adapters.cases import MongoCaseStore
 from aduan_disposition.api import create_api
+from aduan_disposition.background import Runner
+from aduan_disposition.commands import Policy
 from aduan_disposition.config import Settings
 from aduan_disposition.handlers import Deps, create_router
+from aduan_disposition.live import LiveFeed
+from aduan_disposition.metrics import CasesGauge, DispositionMetrics
+from aduan_disposition.outbox import Outbox
+from aduan_disposition.tracking import create_tracking
+from aduan_disposition.units_api import create_units_api
+from aduan_disposition.workflow import CityRules, Workflow
 
 DESCRIPTION = "Opens a case for each routed report and tracks the unit's handling of it."
 
@@ -17,16 +31,82 @@ DESCRIPTION = "Opens a case for each routed report and tracks the unit's handlin
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     core = service_core("disposition", settings)
-    cases = MongoCaseStore(core.db)
-    core.broker.include_router(
-        create_router(Deps(cases, core.publisher(StatusChanged), core.metrics))
+    city = load_city(resolve_city_dir(settings.city_dir))
+    units = city.units(read_areas(city))
+    lifecycle = city.city.lifecycle
+    rules = CityRules(
+        units,
+        Policy(
+            verification_required=lifecycle.verification,
+            reopen_window_days=lifecycle.reopen_days,
+            timezone=city.tz,
+        ),
+        evidence_distance_m=lifecycle.evidence_distance_m,
     )
-    return build_app(
+    cases = MongoCaseStore(core.db)
+    photos = GridFSPhotoStore(core.db)
+    metrics = DispositionMetrics(core.metrics)
+    outbox = Outbox(cases, core.publisher(StatusChanged), core.metrics)
+    live = LiveFeed(cases.versions, settings.sse_poll_s)
+    workflow = Workflow(
+        cases,
+        outbox,
+        photos,
+        rules,
+        metrics,
+        live,
+        publish_wait_s=settings.publish_wait_s,
+        evidence_candidates=settings.evidence_candidates,
+    )
+    deps = Deps(cases, outbox, core.metrics)
+    if settings.consume_routed:
+        core.broker.include_router(create_router(deps))
+    gauge = CasesGauge(
+        cases.count_by_state_and_unit, units, metrics, settings.cases_gauge_interval_s
+    )
+    app = build_app(
         ServiceParts(
             core,
             title="Aduan disposition",
             description=DESCRIPTION,
-            routers=[create_api(cases)],
-            on_startup=[cases.ensure_indexes],
+            routers=[
+                create_api(cases, workflow, photos),
+                create_units_api(city, units),
+                create_tracking(
+                    cases,
+                    workflow,
+                    live,
+                    metrics,
+                    heartbeat_s=settings.sse_heartbeat_s,
+                    max_stream_s=settings.sse_max_s,
+                ),
+            ],
+            on_startup=[cases.ensure_indexes, photos.ensure_indexes],
+            state={"deps": deps, "workflow": workflow},
         )
     )
+    run_with_broker(app, [outbox, live, gauge, workflow])
+    return app
+
+
+def run_with_broker(app: FastAPI, runners: Sequence[Runner]) -> None:
+    """Run `runners` while the broker runs: started after it connected (the outbox's first
+    sweep publishes at once), stopped before it disconnects (no sweep meets a closed producer).
+    ServiceParts' hooks run before the broker starts and after it stopped, hence this wrapper.
+    """
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
+        async with inner(application):
+            started: list[Runner] = []
+            try:
+                for runner in runners:
+                    await runner.start()
+                    started.append(runner)
+                yield
+            finally:
+                for runner in reversed(started):
+                    await runner.stop()
+
+    app.router.lifespan_context = lifespan

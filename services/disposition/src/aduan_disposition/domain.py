@@ -8,6 +8,8 @@ from typing import Any
 from aduan_shared.events import Actor, AreaRef, Location, PhotoRef, ReportRouted, ReportState
 from pydantic import BaseModel, ConfigDict
 
+from aduan_disposition.evidence import Evidence
+
 ADMIN_POOL = "crm-admin"
 ADMIN_POOL_NAME = "Admin CRM (Diskominfotik)"
 SYSTEM_ROUTER = Actor(role="system", id="geo-router")
@@ -21,6 +23,13 @@ class HistoryEntry(BaseModel):
     unit_name: str | None = None
     actor: Actor | None = None
     note: str | None = None
+    # Recorded by the state machine (lifecycle.py); absent on the entries that open a case.
+    action: str | None = None
+    previous_unit_id: str | None = None
+    target_unit_id: str | None = None
+    estimated_completion: datetime | None = None
+    flags: tuple[str, ...] = ()
+    duplicate_of: str | None = None
 
 
 class Case(BaseModel):
@@ -46,6 +55,12 @@ class Case(BaseModel):
     routing_reason: str | None = None
     version: int
     history: tuple[HistoryEntry, ...]
+    # Kept by the state machine (lifecycle.py).
+    coordination_target_id: str | None = None  # unit named by a hand-over (state coordination)
+    estimated_completion: datetime | None = None  # end of the estimated day (state scheduled)
+    evidence: tuple[Evidence, ...] = ()  # each completion's photos, flags and verdict
+    reject_reason: str | None = None
+    duplicate_of: str | None = None
 
     def to_document(self) -> dict[str, Any]:
         doc = self.model_dump(mode="python")

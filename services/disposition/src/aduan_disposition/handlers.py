@@ -1,4 +1,4 @@
-"""Kafka subscriber: a routed report opens a case, then its first status change is published."""
+"""Kafka subscriber: a routed report opens a case; the outbox publishes its first status change."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ from aduan_shared.events import (
     StatusChanged,
     derived_event_id,
 )
-from aduan_shared.kafka import Publisher, subscriber_options
+from aduan_shared.kafka import subscriber_options
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
 from faststream.kafka import KafkaRouter
 
 from aduan_disposition.adapters.cases import CaseStore
 from aduan_disposition.domain import SYSTEM_ROUTER, Case, open_case
+from aduan_disposition.outbox import Outbox
 
 log = get_logger(__name__)
 
@@ -26,7 +27,7 @@ log = get_logger(__name__)
 @dataclass
 class Deps:
     cases: CaseStore
-    publisher: Publisher
+    outbox: Outbox
     metrics: ServiceMetrics
 
 
@@ -51,6 +52,14 @@ def case_opened_event(routed: ReportRouted, case: Case) -> StatusChanged:
     )
 
 
+async def open_from_routed(deps: Deps, routed: ReportRouted) -> Case:
+    """Create the case with its opening event idempotently, then publish its outbox."""
+    opened = open_case(routed)
+    case = await deps.cases.create(opened, case_opened_event(routed, opened))
+    await deps.outbox.flush(case.report_id)
+    return case
+
+
 def create_router(deps: Deps) -> KafkaRouter:
     router = KafkaRouter()
     opened_total = deps.metrics.counter(
@@ -61,9 +70,8 @@ def create_router(deps: Deps) -> KafkaRouter:
         REPORT_ROUTED, title=f"{REPORT_ROUTED}:open-case", **subscriber_options("disposition")
     )
     async def on_routed(routed: ReportRouted) -> None:
-        """Create the case idempotently, then announce it (a redelivery republishes the same id)."""
-        case = await deps.cases.create(open_case(routed))
-        await deps.publisher.publish(case_opened_event(routed, case))
+        """Open the case of a routed report (a redelivery finds it open: no second event)."""
+        case = await open_from_routed(deps, routed)
         opened_total.labels(case.state.value).inc()
         log.info("case_opened", unit_id=case.unit_id, state=case.state.value)
 

@@ -1,0 +1,46 @@
+"""Background loops of the service (live feed poll, cases gauge), started after the broker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from aduan_shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class Runner(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Periodic:
+    """Runs `step` now and then every `interval_s`; a failing step is logged and retried."""
+
+    def __init__(self, name: str, step: Callable[[], Awaitable[object]], interval_s: float) -> None:
+        self.name = name
+        self._step = step
+        self._interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._step()
+            except Exception as exc:  # the database may be away for a while: keep going
+                log.warning("background_step_failed", loop=self.name, error=repr(exc))
+            await asyncio.sleep(self._interval_s)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,159 @@
+"""A report's whole life on the platform (six processes, real Kafka and database): submitted to
+intake, routed, accepted, scheduled, completed with evidence photos, sent back, completed
+again, approved: done; the citizen's live stream (SSE) sees every step in order."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import random
+import uuid
+from typing import Any
+
+import httpx
+from aduan_shared.auth import issue_dev_token
+from PIL import ExifTags, Image, ImageDraw
+
+BANGKA_AT = (-6.26418, 106.8193)
+BANGKA = "kelurahan:31.74.03.1002"
+
+
+def evidence_jpeg(seed: int) -> bytes:
+    """A distinct picture with EXIF GPS at Bangka (so no integrity flag is expected)."""
+    rnd = random.Random(seed)
+    im = Image.new("RGB", (320, 240), tuple(rnd.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(im)
+    for _ in range(12):
+        x, y = rnd.randrange(300), rnd.randrange(220)
+        box = (x, y, x + rnd.randrange(20, 160), y + rnd.randrange(20, 120))
+        draw.rectangle(box, fill=tuple(rnd.randrange(256) for _ in range(3)))
+
+    def dms(v: float) -> tuple[float, float, float]:
+        v = abs(v)
+        d, m = int(v), int((v - int(v)) * 60)
+        return float(d), float(m), round((v - d - m / 60) * 3600, 4)
+
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
+        {1: "S", 2: dms(BANGKA_AT[0]), 3: "E", 4: dms(BANGKA_AT[1])}
+    )
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def token(platform: Any, *roles: str, unit: str | None = None, sub: str) -> dict[str, str]:
+    secret = platform.env["AUTH_JWT_SECRET"]
+    return {
+        "Authorization": f"Bearer {issue_dev_token(secret, sub=sub, roles=roles, unit_id=unit)}"
+    }
+
+
+async def follow(url: str, seen: list[dict[str, Any]], ended: asyncio.Event) -> None:
+    """A citizen's EventSource: collect `status` events until `end`."""
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(10, read=60)) as client,
+        client.stream("GET", url, headers={"Accept": "text/event-stream"}) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        event, data = "", ""
+        async for line in response.aiter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                data = line[6:]
+            elif line == "" and event:
+                if event == "end":
+                    ended.set()
+                    return
+                seen.append(json.loads(data))
+                event = ""
+
+
+async def test_from_routed_to_done_through_verification_with_a_live_stream(
+    platform: Any,
+) -> None:
+    intake = platform.url("intake", "/v1/reports")
+    keys = {"X-Api-Key": json.loads(platform.env["INTAKE_API_KEYS"])["jaki"]}
+    report = {
+        "channel": "jaki",
+        "external_id": f"journey-{uuid.uuid4()}",
+        "category": "Jalan",
+        "description": "Jalan bolong besar di depan sekolah",
+        "location": {"lat": BANGKA_AT[0], "lon": BANGKA_AT[1]},
+    }
+    async with httpx.AsyncClient(timeout=30) as client:
+        accepted = await client.post(intake, json=report, headers=keys)
+        assert accepted.status_code == 202, accepted.text
+        rid, code = accepted.json()["report_id"], accepted.json()["tracking_code"]
+        case = await asyncio.to_thread(platform.case, rid)
+        assert (case["state"], case["unit_id"]) == ("waiting", BANGKA)
+
+        seen: list[dict[str, Any]] = []
+        ended = asyncio.Event()
+        stream_url = platform.url("disposition", f"/v1/track/{code}/events")
+        follower = asyncio.create_task(follow(stream_url, seen, ended))
+        for _ in range(100):  # the stream replays what happened so far first
+            if len(seen) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert [s["state"] for s in seen] == ["received", "waiting"]
+
+        officer = token(platform, "unit_officer", unit=BANGKA, sub="lurah-staff-1")
+        verifier = token(platform, "verifier", unit="verifier", sub="biro-1")
+        url = platform.url("disposition", f"/v1/cases/{rid}/transitions")
+        version = case["version"]
+
+        async def act(who: dict[str, str], action: str, seed: int | None = None, **f: Any) -> Any:
+            nonlocal version
+            headers = {**who, "If-Match": f'"{version}"'}
+            if seed is None:
+                r = await client.post(url, json={"action": action, **f}, headers=headers)
+            else:
+                photo = ("photos", (f"bukti-{seed}.jpg", evidence_jpeg(seed), "image/jpeg"))
+                form = {"action": action, **f}
+                r = await client.post(url, data=form, files=[photo], headers=headers)
+            assert r.status_code == 200, (action, r.text)
+            version = int(r.headers["etag"].strip('"'))
+            return r.json()
+
+        await act(officer, "accept", note="segera dicek")
+        await act(officer, "schedule", note="tunggu aspal", estimated_completion="2099-03-01")
+        done_once = await act(officer, "complete", seed=1, note="sudah ditambal")
+        assert done_once["state"] == "verification" and done_once["evidence"][0]["flags"] == []
+        await act(verifier, "send_back", note="foto tidak menunjukkan lokasi")
+        await act(officer, "complete", seed=2, note="ini foto lokasinya")
+        final = await act(verifier, "approve")
+        assert final["state"] == "done" and final["version"] == 7
+
+        await asyncio.wait_for(ended.wait(), 30)
+        await follower
+        assert [(s["version"], s["state"]) for s in seen] == [
+            (1, "received"),
+            (1, "waiting"),
+            (2, "in_progress"),
+            (3, "scheduled"),
+            (4, "verification"),
+            (5, "in_progress"),
+            (6, "verification"),
+            (7, "done"),
+        ]
+        assert all(s["unit_name"] == "Kelurahan Bangka" for s in seen[1:])
+
+        # The citizen rates it; the public dashboard counts it as done.
+        rated = await client.post(
+            platform.url("disposition", f"/v1/track/{code}/rating"), json={"stars": 5}
+        )
+        assert rated.status_code == 201
+
+        async def done_count() -> int:
+            summary = (await client.get(platform.url("analytics", "/v1/public/summary"))).json()
+            return next((s["count"] for s in summary["states"] if s["state"] == "done"), 0)
+
+        for _ in range(120):
+            if await done_count() >= 1:
+                break
+            await asyncio.sleep(0.25)
+        assert await done_count() >= 1
