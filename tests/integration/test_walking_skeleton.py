@@ -101,6 +101,14 @@ def test_report_travels_to_waiting_at_its_kelurahan(platform: Platform) -> None:
         timeout=15,
     )
     assert again.json() == accepted.json()
+    acks = httpx.get(platform.url("intake", "/metrics")).text  # the broker's ack time is measured
+    topic = 'topic="aduan.report.received.v1"'
+    assert any(
+        line.startswith("aduan_intake_publish_ack_seconds_count")
+        and topic in line
+        and float(line.rsplit(" ", 1)[1]) >= 1
+        for line in acks.splitlines()
+    ), acks
 
     # Downstream consumers saw it too: the SLA clock runs and the public count includes it.
     sla = eventually(

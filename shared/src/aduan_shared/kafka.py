@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -104,6 +105,7 @@ class EventPublisher:
         publisher = self._publishers.get(event.TOPIC)
         if publisher is None:
             raise ValueError(f"this service does not declare {event.TOPIC} as a publication")
+        began = time.perf_counter()
         try:
             await asyncio.wait_for(
                 publisher.publish(
@@ -118,6 +120,7 @@ class EventPublisher:
             log.warning("publish_failed", topic=event.TOPIC, error=repr(exc))
             raise PublishFailed(f"the message broker did not acknowledge {event.TOPIC}") from exc
         self._metrics.events_published.labels(event.TOPIC).inc()
+        self._metrics.publish_latency.labels(event.TOPIC).observe(time.perf_counter() - began)
 
     async def publish_many(self, events: Iterable[Event]) -> None:
         """Publish several events concurrently; all are acknowledged when this returns."""

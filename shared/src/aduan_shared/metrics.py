@@ -54,6 +54,13 @@ class ServiceMetrics:
             ["topic"],
             registry=self.registry,
         )
+        self.publish_latency = Histogram(
+            metric_name(service, "publish_ack_seconds"),
+            "Time from publishing an event to the broker's acknowledgement (acks=all)",
+            ["topic"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
         self.handler_latency = Histogram(
             metric_name(service, "event_handling_seconds"),
             "Time to handle one event",
