@@ -88,6 +88,29 @@ async def test_a_stale_version_is_412_and_writes_nothing(kit: Any, routed: Any) 
     assert (await kit.cases.get(rid)).version == 2 and len(published(kit, rid)) == 2
 
 
+async def test_a_case_that_left_the_unit_since_the_officers_version_is_412(
+    kit: Any, routed: Any
+) -> None:
+    rid = await open_at_bangka(kit, routed)
+    await act(kit, rid, OFFICER, "accept")
+    await act(kit, rid, OFFICER, "hand_over", note="bukan kewenangan kami")  # now in the pool
+    colleague = Principal("off-9", "Colleague", frozenset({"unit_officer"}), BANGKA)
+    stranger = Principal("off-2", "Other", frozenset({"unit_officer"}), KUNINGAN)
+    request = TransitionRequest(action="schedule", note="nanti", estimated_completion="2099-02-01")
+    with pytest.raises(StaleVersion):  # acted on version 2, when the case was still theirs
+        await kit.workflow.transition(
+            rid, request, principal=colleague, if_match=(2,), correlation_id="c"
+        )
+    with pytest.raises(Forbidden):  # the case was never at their unit
+        await kit.workflow.transition(
+            rid, request, principal=stranger, if_match=(2,), correlation_id="c"
+        )
+    with pytest.raises(Forbidden):  # the current version, but no longer their unit's case
+        await kit.workflow.transition(
+            rid, request, principal=colleague, if_match=(3,), correlation_id="c"
+        )
+
+
 @pytest.mark.parametrize(
     "who",
     [

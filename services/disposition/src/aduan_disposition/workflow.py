@@ -147,6 +147,10 @@ class Workflow:
         if not principal.has_any(ACTING):
             raise Forbidden(f"transitions require one of the roles: {', '.join(sorted(ACTING))}")
         if not can_see(principal, case):
+            if any(h.unit_id == principal.unit_id for h in case.history):
+                # The case was at their unit and has moved on since the version they hold:
+                # their view is stale (412), which says more than "not yours" (403).
+                matching_version(case, if_match)
             raise Forbidden("unit officers may act only on cases at their own unit")
         expected = matching_version(case, if_match)
         command = request.command()
