@@ -4,8 +4,8 @@ and what a private report never shows. In-memory stores, FastStream's in-memory 
 import io
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,39 +15,24 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from aduan_intake.adapters.store import (
-    CLOSED_STATES,
-    ReportQuery,
     ReportStatus,
-    StoredReport,
-    TrackingCodeTaken,
 )
-from aduan_intake.channels import DEFAULT_CHANNELS
-from aduan_intake.open311 import catalog_from_city, create_open311
+from aduan_intake.open311 import catalog_from_city
 from aduan_intake.open311_domain import Open311Catalog, redact
-from aduan_intake.photo_fetch import PhotoFetcher
-from aduan_intake.pipeline import IntakeDeps, Pipeline
 from aduan_shared.cityconfig import load_city
 from aduan_shared.events import (
-    REPORT_RECEIVED,
-    Event,
     Location,
     ReportReceived,
     ReportState,
     utcnow,
 )
-from aduan_shared.kafka import Publisher, PublishFailed
-from aduan_shared.photo_store import MemoryPhotoStore
-from aduan_shared.service import ServiceParts, build_app, service_core
-from aduan_shared.settings import ServiceSettings
-from aduan_shared.vault import generate_keypair, unseal
-from faststream.kafka import TestKafkaBroker
+from aduan_shared.vault import unseal
 from PIL import Image
 
 JAKARTA_CONFIG = Path(__file__).resolve().parents[3] / "config" / "cities" / "jakarta"
-KEY = "open311-test-key"
+KEY = "open311-test-key"  # conftest configures it for the open311 channel
 BANGKA = (-6.26418, 106.8193)
 BANGKA_UNIT = "kelurahan:31.74.03.1002"
-VAULT_PRIVATE, VAULT_PUBLIC = generate_keypair()
 REQUEST = {
     "api_key": KEY,
     "jurisdiction_id": "jakarta.go.id",  # one jurisdiction: accepted and ignored
@@ -64,90 +49,13 @@ REQUEST = {
 }
 
 
-class MemoryReports:
-    """ReportStore and StatusStore in memory (the Mongo store's own behaviour is tested on a
-    real MongoDB in tests/integration/test_open311.py)."""
-
-    def __init__(self) -> None:
-        self.docs: dict[str, ReportReceived] = {}
-        self.status: dict[str, ReportStatus] = {}
-
-    async def accept(self, event: ReportReceived) -> tuple[ReportReceived, bool]:
-        key = str(event.report_id)
-        if key in self.docs:
-            return self.docs[key], False
-        if any(d.tracking_code == event.tracking_code for d in self.docs.values()):
-            raise TrackingCodeTaken(event.tracking_code)
-        self.docs[key] = event
-        return event, True
-
-    async def forget(self, event: ReportReceived) -> None:
-        self.docs.pop(str(event.report_id), None)
-
-    async def by_external_ids(self, channel: str, ids: Sequence[str]) -> ReportReceived | None:
-        found = [d for d in self.docs.values() if d.channel == channel and d.external_id in ids]
-        return min(found, key=lambda e: e.submitted_at) if found else None
-
-    async def record_status(self, report_id: str, status: ReportStatus) -> bool:
-        current = self.status.get(report_id)
-        if report_id not in self.docs or (current and current.version >= status.version):
-            return False
-        if current and status.category is None:
-            status = replace(status, category=current.category)
-        self.status[report_id] = status
-        return True
-
-    def _stored(self, event: ReportReceived) -> StoredReport:
-        return StoredReport(event, self.status.get(str(event.report_id)))
-
-    async def by_tracking_code(self, code: str) -> StoredReport | None:
-        found = [e for e in self.docs.values() if e.tracking_code == code]
-        return self._stored(found[0]) if found else None
-
-    async def public_reports(self, query: ReportQuery) -> list[StoredReport]:
-        found = []
-        for event in self.docs.values():
-            report = self._stored(event)
-            if event.visibility != "public":
-                continue
-            if query.tracking_codes:
-                if event.tracking_code in query.tracking_codes:
-                    found.append(report)
-                continue
-            state = report.status.state if report.status else ReportState.RECEIVED
-            if not query.start <= event.submitted_at <= query.end:
-                continue
-            if query.categories and report.category not in query.categories:
-                continue
-            if query.closed is not None and (state in CLOSED_STATES) != query.closed:
-                continue
-            found.append(report)
-        found.sort(key=lambda r: r.event.submitted_at, reverse=True)
-        return found[: query.limit]
-
-
-class MemoryVault:
-    def __init__(self) -> None:
-        self.sealed: dict[str, str] = {}
-
-    async def put(self, reporter_ref: str, sealed: str, channel: str) -> None:
-        self.sealed.setdefault(reporter_ref, sealed)
-
-    async def forget(self, reporter_ref: str) -> None:
-        self.sealed.pop(reporter_ref, None)
-
-
-class BrokerDown:
-    async def publish(self, event: Event) -> None:
-        raise PublishFailed("the message broker did not acknowledge")
-
-
 @dataclass
 class Open311:
     client: httpx.AsyncClient
-    reports: MemoryReports
-    vault: MemoryVault
+    reports: Any  # conftest's MemoryReports
+    vault: Any  # conftest's MemoryVault
     published: list[ReportReceived] = field(default_factory=list)
+    vault_private_key: str = ""
 
     async def post(self, **changes: str | None) -> httpx.Response:
         data = {k: v for k, v in (REQUEST | changes).items() if v is not None}
@@ -167,46 +75,18 @@ def catalog() -> Open311Catalog:
     return catalog_from_city(load_city(JAKARTA_CONFIG))
 
 
-async def _open311(catalog: Open311Catalog, broker_down: bool = False) -> AsyncIterator[Open311]:
-    core = service_core("intake", ServiceSettings())
-    reports, vault = MemoryReports(), MemoryVault()
-    publisher: Publisher = BrokerDown() if broker_down else core.publisher(ReportReceived)
-    deps = IntakeDeps(
-        channels=DEFAULT_CHANNELS,
-        api_keys={"open311": KEY, "jaki": "another-channels-key"},
-        vault_public_key=VAULT_PUBLIC,
-        tracking_prefix="JKT",
-        reports=reports,
-        vault=vault,
-        publisher=publisher,
-        metrics=core.metrics,
-        photos=MemoryPhotoStore(),
-        photo_fetcher=PhotoFetcher(["127.0.0.1"], timeout_s=2),
+@pytest.fixture
+def o311(intake: Any) -> Open311:
+    """Open311 on intake's app as conftest assembles it (in-memory stores and broker)."""
+    return Open311(
+        intake.client, intake.reports, intake.vault, intake.published, intake.vault_private_key
     )
-    router = create_open311(Pipeline(deps), reports, catalog)
-    app = build_app(ServiceParts(core, title="t", description="d", routers=[router]))
-    published: list[ReportReceived] = []
-
-    @core.broker.subscriber(REPORT_RECEIVED, group_id="test")
-    async def collect(event: ReportReceived) -> None:
-        published.append(event)
-
-    async with TestKafkaBroker(core.broker):
-        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield Open311(client, reports, vault, published)
 
 
 @pytest.fixture
-async def o311(catalog: Open311Catalog) -> AsyncIterator[Open311]:
-    async for it in _open311(catalog):
-        yield it
-
-
-@pytest.fixture
-async def o311_broker_down(catalog: Open311Catalog) -> AsyncIterator[Open311]:
-    async for it in _open311(catalog, broker_down=True):
-        yield it
+def o311_broker_down(intake_broker_down: Any) -> Open311:
+    down = intake_broker_down
+    return Open311(down.client, down.reports, down.vault, down.published)
 
 
 def assert_errors(r: httpx.Response, status: int, *fragments: str) -> None:
@@ -283,7 +163,7 @@ async def test_a_form_encoded_request_becomes_a_report(o311: Open311) -> None:
     for private in ("Budi", "Santoso", "6281298765432", "budi@example.id", "device-123", "acct-77"):
         assert private not in wire
     assert event.reporter_ref is not None
-    contact = unseal(VAULT_PRIVATE, o311.vault.sealed[event.reporter_ref])
+    contact = unseal(o311.vault_private_key, o311.vault.sealed[event.reporter_ref])
     assert contact == {
         "name": "Budi Santoso",
         "phone": "+6281298765432",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime
 
+from aduan_shared.bodies import declared_too_large, media_type, read_json, validated
 from aduan_shared.errors import AduanError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from aduan_shared.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, check_count
 from fastapi import Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
@@ -59,35 +59,16 @@ def parse_if_match(header: str | None) -> tuple[int, ...]:
     return tuple(versions)
 
 
-def _validated(data: object) -> TransitionRequest:
-    try:
-        return TransitionRequest.model_validate(data)
-    except ValidationError as exc:
-        detail = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidInput(detail) from exc
-
-
 async def read_transition(request: Request) -> tuple[TransitionRequest, tuple[bytes, ...]]:
     """The request and its evidence photos' raw bytes (counted and size-checked, not decoded).
 
     Raises InvalidInput (422), PayloadTooLarge (413) or UnsupportedMediaType (415)."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    length = request.headers.get("content-length", "")
+    content_type = media_type(request)
     if content_type == "application/json":
-        if length.isdigit() and int(length) > MAX_JSON_BYTES:
-            raise PayloadTooLarge(f"a JSON transition is at most {MAX_JSON_BYTES // 1024} KB")
-        body = await request.body()
-        if len(body) > MAX_JSON_BYTES:
-            raise PayloadTooLarge(f"a JSON transition is at most {MAX_JSON_BYTES // 1024} KB")
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise InvalidInput(f"body is not valid JSON: {exc}") from exc
-        return _validated(data), ()
+        data = await read_json(request, MAX_JSON_BYTES, "a JSON transition")
+        return validated(TransitionRequest, data), ()
     if content_type == "multipart/form-data":
-        if length.isdigit() and int(length) > MAX_FORM_BYTES:
+        if declared_too_large(request, MAX_FORM_BYTES):
             raise PayloadTooLarge(
                 f"at most {MAX_PHOTOS} photos of {MAX_PHOTO_BYTES // 1048576} MB each"
             )
@@ -124,4 +105,4 @@ async def _read_form(request: Request) -> tuple[TransitionRequest, tuple[bytes, 
                 raws.append(raw)
     finally:
         await form.close()
-    return _validated(data), tuple(raws)
+    return validated(TransitionRequest, data), tuple(raws)

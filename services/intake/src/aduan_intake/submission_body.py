@@ -6,10 +6,10 @@ import asyncio
 import json
 from typing import Any
 
+from aduan_shared.bodies import media_type, read_json, validated
 from aduan_shared.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from aduan_shared.photos import MAX_PHOTO_BYTES, ProcessedPhoto, check_count, process_photo
 from fastapi import Request
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from aduan_intake.domain import ReportSubmission
@@ -18,27 +18,13 @@ MAX_JSON_BYTES = 256 * 1024
 _JSON_FIELDS = ("location", "reporter")  # objects, sent as JSON text in a form
 
 
-def _validated(data: Any) -> ReportSubmission:
-    try:
-        return ReportSubmission.model_validate(data)
-    except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(detail) from exc
-
-
 async def read_submission(request: Request) -> tuple[ReportSubmission, tuple[bytes, ...]]:
     """The submission and its photos' raw bytes (counted and size-checked, not yet decoded:
     decode them with `process_photos` once the caller is authenticated); 413/415/422 problems."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = media_type(request)
     if content_type == "application/json":
-        body = await request.body()
-        if len(body) > MAX_JSON_BYTES:
-            raise PayloadTooLarge(f"a JSON report is at most {MAX_JSON_BYTES // 1024} KB")
-        try:
-            data = json.loads(body)
-        except ValueError as exc:
-            raise InvalidInput(f"body is not valid JSON: {exc}") from exc
-        return _validated(data), ()
+        data = await read_json(request, MAX_JSON_BYTES, "a JSON report")
+        return validated(ReportSubmission, data), ()
     if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return await _read_form(request)
     raise UnsupportedMediaType("send application/json or a form (multipart/form-data)")
@@ -59,7 +45,7 @@ async def _read_form(request: Request) -> tuple[ReportSubmission, tuple[bytes, .
             data[key] = value
     if "lat" in data and "lon" in data and "location" not in data:  # a map pick as two fields
         data["location"] = {"lat": data.pop("lat"), "lon": data.pop("lon")}
-    submission = _validated(data)
+    submission = validated(ReportSubmission, data)
     files = [f for f in form.getlist("photos") if isinstance(f, UploadFile)]
     check_count(len(files))
     raws = []
