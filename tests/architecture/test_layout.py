@@ -38,6 +38,7 @@ def test_services_import_shared_never_each_other() -> None:
         imported = modules(service)
         assert "aduan_shared" in imported, service
         assert imported & packages <= {own}, f"{service} imports {imported & packages - {own}}"
+        assert not imported & {"aduan_testkit", "aduan_devstack"}, f"{service} imports test tools"
 
 
 def test_only_the_geo_router_declares_geopandas() -> None:

@@ -7,6 +7,7 @@ the tests FAIL with the reason; they never skip.
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -54,6 +55,11 @@ class Platform:
 
     def url(self, service: str, path: str = "") -> str:
         return self.urls[service] + path
+
+    def kelurahan_point(self, name: str) -> dict[str, str]:
+        """The official row of kelurahan `name`: kode, names and a point inside it (lat, lon)."""
+        with (Path(self.env["ADUAN_BOUNDARIES_DIR"]) / "kelurahan_codes.csv").open() as f:
+            return next(r for r in csv.DictReader(f) if r["kelurahan"] == name)
 
     def admin_headers(self) -> dict[str, str]:
         token = issue_dev_token(self.env["AUTH_JWT_SECRET"], sub="admin", roles=["crm_admin"])

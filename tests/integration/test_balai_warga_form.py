@@ -3,12 +3,10 @@ map, attaches a photo, submits, reads the tracking code, and the report reaches 
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ import httpx
 import pytest
 from aduan_devstack.browser import CHROMIUM_ARGS, ensure_chromium
 from aduan_devstack.infra import InfraError
-from PIL import Image
+from aduan_testkit import eventually, jpeg
 from playwright.sync_api import (
     Browser,
     FilePayload,
@@ -71,23 +69,6 @@ def kelurahan(platform: Platform, name: str) -> tuple[str, float, float]:
     assert len(found) == 1, f"{len(found)} kelurahan named {name}"
     point = shape(found[0]["geometry"]).representative_point()
     return found[0]["properties"]["kode"], point.y, point.x
-
-
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), (200, 120, 40)).save(out, "JPEG")
-    return out.getvalue()
-
-
-def eventually(probe: Callable[[], Any], timeout: float = 45.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.25)
-    pytest.fail(f"condition not met within {timeout}s; last value: {last!r}")
 
 
 def map_point(page: Page, lat: float, lon: float) -> dict[str, float]:

@@ -10,10 +10,8 @@ the topic's end.
 from __future__ import annotations
 
 import asyncio
-import io
 import itertools
 import json
-import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -40,9 +38,9 @@ from aduan_shared.events import (
     derived_event_id,
     tracking_code_for,
 )
+from aduan_testkit import jpeg
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
-from PIL import ExifTags, Image, ImageDraw
 from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
@@ -55,33 +53,6 @@ DISHUB, SUDIN_SELATAN = "dinas:dishub", "sudin:dishub:31.74"
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def jpeg(seed: int, *, gps: tuple[float, float] | None = None, taken: str | None = None) -> bytes:
-    """A distinct picture per seed, with optional EXIF GPS and DateTimeOriginal (WIB)."""
-    rnd = random.Random(seed)
-    im = Image.new("RGB", (320, 240), tuple(rnd.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(im)
-    for _ in range(12):
-        x, y = rnd.randrange(300), rnd.randrange(220)
-        box = (x, y, x + rnd.randrange(20, 160), y + rnd.randrange(20, 120))
-        draw.rectangle(box, fill=tuple(rnd.randrange(256) for _ in range(3)))
-    exif = Image.Exif()
-    if taken:
-        exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken
-    if gps:
-
-        def dms(v: float) -> tuple[float, float, float]:
-            v = abs(v)
-            d, m = int(v), int((abs(v) - int(v)) * 60)
-            return float(d), float(m), round((v - d - m / 60) * 3600, 4)
-
-        exif.get_ifd(ExifTags.IFD.GPSInfo).update(
-            {1: "S" if gps[0] < 0 else "N", 2: dms(gps[0]), 3: "E", 4: dms(gps[1])}
-        )
-    out = io.BytesIO()
-    im.save(out, "JPEG", quality=90, exif=exif.tobytes())
-    return out.getvalue()
 
 
 def routed(unit_id: str | None = BANGKA, **overrides: Any) -> ReportRouted:

@@ -5,15 +5,13 @@ again, approved: done; the citizen's live stream (SSE) sees every step in order.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import random
 import uuid
 from typing import Any
 
 import httpx
 from aduan_shared.auth import issue_dev_token
-from PIL import ExifTags, Image, ImageDraw
+from aduan_testkit import jpeg
 
 BANGKA_AT = (-6.26418, 106.8193)
 BANGKA = "kelurahan:31.74.03.1002"
@@ -21,26 +19,7 @@ BANGKA = "kelurahan:31.74.03.1002"
 
 def evidence_jpeg(seed: int) -> bytes:
     """A distinct picture with EXIF GPS at Bangka (so no integrity flag is expected)."""
-    rnd = random.Random(seed)
-    im = Image.new("RGB", (320, 240), tuple(rnd.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(im)
-    for _ in range(12):
-        x, y = rnd.randrange(300), rnd.randrange(220)
-        box = (x, y, x + rnd.randrange(20, 160), y + rnd.randrange(20, 120))
-        draw.rectangle(box, fill=tuple(rnd.randrange(256) for _ in range(3)))
-
-    def dms(v: float) -> tuple[float, float, float]:
-        v = abs(v)
-        d, m = int(v), int((v - int(v)) * 60)
-        return float(d), float(m), round((v - d - m / 60) * 3600, 4)
-
-    exif = Image.Exif()
-    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
-        {1: "S", 2: dms(BANGKA_AT[0]), 3: "E", 4: dms(BANGKA_AT[1])}
-    )
-    out = io.BytesIO()
-    im.save(out, "JPEG", quality=90, exif=exif.tobytes())
-    return out.getvalue()
+    return jpeg(seed, gps=BANGKA_AT)
 
 
 def token(platform: Any, *roles: str, unit: str | None = None, sub: str) -> dict[str, str]:

@@ -3,13 +3,10 @@ intake store's status and listing queries on the real MongoDB."""
 
 from __future__ import annotations
 
-import csv
 import json
-import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,30 +14,15 @@ import pytest
 from aduan_intake.adapters.store import MongoReportStore, ReportQuery, ReportStatus
 from aduan_shared.events import Location, ReportReceived, ReportState
 from aduan_shared.mongo import Document
+from aduan_testkit import eventually
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 Platform = Any  # the `platform` fixture of conftest.py
 
 
-def kelurahan_point(platform: Platform, name: str) -> dict[str, str]:
-    with (Path(platform.env["ADUAN_BOUNDARIES_DIR"]) / "kelurahan_codes.csv").open() as f:
-        return next(r for r in csv.DictReader(f) if r["kelurahan"] == name)
-
-
-def eventually(probe: Callable[[], Any], timeout: float = 45.0) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.25)
-    pytest.fail(f"condition not met within {timeout}s; last value: {last!r}")
-
-
 def post_request(platform: Platform, **fields: str) -> str:
-    bangka = kelurahan_point(platform, "Bangka")
+    bangka = platform.kelurahan_point("Bangka")
     data = {
         "api_key": json.loads(platform.env["INTAKE_API_KEYS"])["open311"],
         "service_code": "jalan",

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import time
 import uuid
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from aduan_shared.auth import issue_dev_token
+from aduan_testkit import eventually
 
 Platform = Any  # the `platform` fixture of conftest.py
 
 SERVICES = ("intake", "geo-router", "disposition", "sla-monitor", "notifier", "analytics")
-
-
-def kelurahan_point(platform: Platform, name: str) -> dict[str, str]:
-    with (Path(platform.env["ADUAN_BOUNDARIES_DIR"]) / "kelurahan_codes.csv").open() as f:
-        return next(r for r in csv.DictReader(f) if r["kelurahan"] == name)
-
-
-def eventually(probe: Callable[[], Any], timeout: float = 45.0, every: float = 0.25) -> Any:
-    """Poll `probe` until it returns something truthy; fail with the last value otherwise."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(every)
-    pytest.fail(f"condition not met within {timeout}s; last value: {last!r}")
 
 
 def jaki_headers(platform: Platform) -> dict[str, str]:
@@ -54,7 +33,7 @@ def test_every_service_is_ready_with_metrics_and_documents(platform: Platform) -
 
 
 def test_report_travels_to_waiting_at_its_kelurahan(platform: Platform) -> None:
-    bangka = kelurahan_point(platform, "Bangka")
+    bangka = platform.kelurahan_point("Bangka")
     report = {
         "channel": "jaki",
         "external_id": f"it-{uuid.uuid4()}",

@@ -1,7 +1,5 @@
 """Routed events, an in-memory case store and a fake publisher for disposition's tests."""
 
-import io
-import random
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,8 +33,8 @@ from aduan_shared.kafka import PublishFailed
 from aduan_shared.photo_store import MemoryPhotoStore
 from aduan_shared.service import ServiceCore, ServiceParts, build_app, service_core
 from aduan_shared.settings import ServiceSettings
+from aduan_testkit import jpeg as make_jpeg
 from fastapi import FastAPI
-from PIL import ExifTags, Image, ImageDraw
 from pydantic import SecretStr
 
 SECRET = "disposition-test-secret-32-bytes-long"
@@ -327,45 +325,7 @@ def assembler() -> Callable[..., Kit]:
     return assemble
 
 
-def make_jpeg(
-    seed: int,
-    *,
-    gps: tuple[float, float] | None = None,
-    taken: str | None = None,
-) -> bytes:
-    """A distinct picture per `seed` (shapes a perceptual hash can see), with optional EXIF GPS
-    and DateTimeOriginal ("YYYY:MM:DD HH:MM:SS", Jakarta time)."""
-    rnd = random.Random(seed)
-    im = Image.new("RGB", (320, 240), tuple(rnd.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(im)
-    for _ in range(12):
-        x, y = rnd.randrange(300), rnd.randrange(220)
-        box = (x, y, x + rnd.randrange(20, 160), y + rnd.randrange(20, 120))
-        draw.rectangle(box, fill=tuple(rnd.randrange(256) for _ in range(3)))
-    exif = Image.Exif()
-    if taken:
-        exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken
-    if gps:
-
-        def dms(value: float) -> tuple[float, float, float]:
-            value = abs(value)
-            d = int(value)
-            m = int((value - d) * 60)
-            return (float(d), float(m), round((value - d - m / 60) * 3600, 4))
-
-        exif.get_ifd(ExifTags.IFD.GPSInfo).update(
-            {
-                ExifTags.GPS.GPSLatitudeRef: "S" if gps[0] < 0 else "N",
-                ExifTags.GPS.GPSLatitude: dms(gps[0]),
-                ExifTags.GPS.GPSLongitudeRef: "E" if gps[1] > 0 else "W",
-                ExifTags.GPS.GPSLongitude: dms(gps[1]),
-            }
-        )
-    out = io.BytesIO()
-    im.save(out, "JPEG", quality=90, exif=exif.tobytes())
-    return out.getvalue()
-
-
 @pytest.fixture
 def jpeg() -> Callable[..., bytes]:
+    """aduan_testkit.jpeg: a distinct picture per seed with optional EXIF GPS and time."""
     return make_jpeg
