@@ -12,42 +12,12 @@ import uuid
 from typing import Any
 
 import httpx
+from aduan_testkit.payloads import whatsapp_text
 from PIL import Image
 
 
-def whatsapp(text: str) -> dict[str, Any]:
-    """A WhatsApp Cloud API webhook with one text message from the same citizen."""
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "1",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {"phone_number_id": "111"},
-                            "contacts": [{"profile": {"name": "Siti"}, "wa_id": "6281234567890"}],
-                            "messages": [
-                                {
-                                    "from": "6281234567890",
-                                    "id": f"wamid.{uuid.uuid4().hex}",
-                                    "timestamp": str(int(time.time())),
-                                    "type": "text",
-                                    "text": {"body": text},
-                                }
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
-
-
 def post_whatsapp(platform: Any, text: str) -> dict[str, Any]:
-    body = json.dumps(whatsapp(text)).encode()
+    body = json.dumps(whatsapp_text(text, message_id=f"wamid.{uuid.uuid4().hex}")).encode()
     secret = platform.env["INTAKE_META_APP_SECRET"].encode()
     signature = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
     r = httpx.post(

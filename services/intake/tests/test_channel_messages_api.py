@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from aduan_shared.vault import unseal
+from aduan_testkit.payloads import whatsapp_text
 from PIL import Image
 
 
@@ -41,33 +42,7 @@ THANKS = {
         }
     ],
 }
-WHATSAPP = {
-    "object": "whatsapp_business_account",
-    "entry": [
-        {
-            "id": "1",
-            "changes": [
-                {
-                    "field": "messages",
-                    "value": {
-                        "messaging_product": "whatsapp",
-                        "metadata": {"phone_number_id": "111"},
-                        "contacts": [{"profile": {"name": "Siti"}, "wa_id": "6281234567890"}],
-                        "messages": [
-                            {
-                                "from": "6281234567890",
-                                "id": "wamid.AAA",
-                                "timestamp": "1795400000",
-                                "type": "text",
-                                "text": {"body": "Sampah numpuk di kel. Bangka"},
-                            }
-                        ],
-                    },
-                }
-            ],
-        }
-    ],
-}
+WHATSAPP = whatsapp_text("Sampah numpuk di kel. Bangka")
 SMS = {
     "message_id": "sms-77",
     "from": "081298765432",
