@@ -20,7 +20,7 @@ from aduan_disposition.units_api import create_units_api
 from aduan_disposition.workflow import CityRules, Workflow
 from aduan_shared.auth import issue_dev_token
 from aduan_shared.city import resolve_city_dir
-from aduan_shared.cityconfig import Unit, load_city
+from aduan_shared.cityconfig import load_city
 from aduan_shared.errors import CaseNotFound, StaleVersion
 from aduan_shared.events import (
     Event,
@@ -34,24 +34,16 @@ from aduan_shared.photo_store import MemoryPhotoStore
 from aduan_shared.service import ServiceCore, ServiceParts, build_app, service_core
 from aduan_shared.settings import ServiceSettings
 from aduan_testkit import jpeg as make_jpeg
+from aduan_testkit.city import jakarta_units
 from fastapi import FastAPI
 from pydantic import SecretStr
 
 SECRET = "disposition-test-secret-32-bytes-long"
 BANGKA, KUNINGAN = "kelurahan:31.74.03.1002", "kelurahan:31.74.03.1001"
 DISHUB, SUDIN_SEL = "dinas:dishub", "sudin:dishub:31.74"
-UNITS = {
-    u.id: u
-    for u in (
-        Unit(BANGKA, "Kelurahan Bangka", "kelurahan", kota_kode="31.74"),
-        Unit(KUNINGAN, "Kelurahan Kuningan Barat", "kelurahan", kota_kode="31.74"),
-        Unit("kecamatan:31.74.03", "Kecamatan Mampang Prapatan", "kecamatan", kota_kode="31.74"),
-        Unit(DISHUB, "Dinas Perhubungan", "dinas"),
-        Unit(SUDIN_SEL, "Suku Dinas Perhubungan Jakarta Selatan", "sudin", DISHUB, "31.74"),
-        Unit(ADMIN_POOL, "Admin CRM", "admin_pool"),
-        Unit("verifier", "Verifikator", "verifier"),
-    )
-}
+UNITS = jakarta_units(
+    BANGKA, KUNINGAN, "kecamatan:31.74.03", DISHUB, SUDIN_SEL, ADMIN_POOL, "verifier"
+)
 
 
 def _value(doc: dict[str, Any], path: str) -> Any:

@@ -18,9 +18,9 @@ from aduan_disposition.lifecycle import (
     apply,
 )
 from aduan_shared.auth import Principal
-from aduan_shared.cityconfig import Unit
 from aduan_shared.errors import AduanError, Forbidden, InvalidInput, TransitionNotAllowed
 from aduan_shared.events import PhotoRef, ReportRouted, ReportState, tracking_code_for
+from aduan_testkit.city import jakarta_units
 
 S = ReportState
 A = Action
@@ -31,21 +31,18 @@ BANGKA, KUNINGAN = "kelurahan:31.74.03.1002", "kelurahan:31.74.03.1001"
 KECAMATAN = "kecamatan:31.74.03"
 DISHUB, SUDIN_SEL, SUDIN_PUS = "dinas:dishub", "sudin:dishub:31.74", "sudin:dishub:31.71"
 BINA_MARGA, SUDIN_BM = "dinas:bina-marga", "sudin:bina-marga:31.74"
-UNITS = {
-    u.id: u
-    for u in (
-        Unit(BANGKA, "Kelurahan Bangka", "kelurahan", kota_kode="31.74"),
-        Unit(KUNINGAN, "Kelurahan Kuningan Barat", "kelurahan", kota_kode="31.74"),
-        Unit(KECAMATAN, "Kecamatan Mampang Prapatan", "kecamatan", kota_kode="31.74"),
-        Unit(DISHUB, "Dinas Perhubungan", "dinas"),
-        Unit(SUDIN_SEL, "Suku Dinas Perhubungan Jakarta Selatan", "sudin", DISHUB, "31.74"),
-        Unit(SUDIN_PUS, "Suku Dinas Perhubungan Jakarta Pusat", "sudin", DISHUB, "31.71"),
-        Unit(BINA_MARGA, "Dinas Bina Marga", "dinas"),
-        Unit(SUDIN_BM, "Suku Dinas Bina Marga Jakarta Selatan", "sudin", BINA_MARGA, "31.74"),
-        Unit(ADMIN_POOL, "Admin CRM", "admin_pool"),
-        Unit("verifier", "Verifikator", "verifier"),
-    )
-}
+UNITS = jakarta_units(
+    BANGKA,
+    KUNINGAN,
+    KECAMATAN,
+    DISHUB,
+    SUDIN_SEL,
+    SUDIN_PUS,
+    BINA_MARGA,
+    SUDIN_BM,
+    ADMIN_POOL,
+    "verifier",
+)
 ADMIN = Principal("adm-1", "Admin", frozenset({"crm_admin"}), ADMIN_POOL)
 VERIFIER = Principal("ver-1", "Verifier", frozenset({"verifier"}), "verifier")
 LEADER = Principal("lead-1", "Leader", frozenset({"leader"}), None)

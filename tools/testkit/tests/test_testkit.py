@@ -29,3 +29,13 @@ def test_eventually_returns_the_first_truthy_value_or_fails() -> None:
     assert eventually(lambda: next(counter) >= 3 and "ready", timeout=5, every=0.01) == "ready"
     with pytest.raises(NotYet, match="last value: 0"):
         eventually(lambda: 0, timeout=0.05, every=0.01)
+
+
+def test_jakarta_units_come_from_the_configuration() -> None:
+    from aduan_testkit.city import jakarta_units
+
+    units = jakarta_units("kelurahan:31.74.03.1002", "sudin:dishub:31.74")
+    assert units["kelurahan:31.74.03.1002"].name == "Kelurahan Bangka"
+    assert units["sudin:dishub:31.74"].parent_id == "dinas:dishub"
+    with pytest.raises(KeyError, match="kelurahan:00"):
+        jakarta_units("kelurahan:00")
