@@ -86,11 +86,12 @@ class MemoryCases:
     async def by_tracking_code(self, code: str) -> Case | None:
         return next((c for c in self.cases.values() if c.tracking_code == code), None)
 
-    async def replace(self, case: Case, expected_version: int, event: StatusChanged) -> None:
-        await self.replace_indexed(case, expected_version, event, ())
-
-    async def replace_indexed(
-        self, case: Case, expected_version: int, event: StatusChanged, phash_bands: Sequence[str]
+    async def replace(
+        self,
+        case: Case,
+        expected_version: int,
+        event: StatusChanged,
+        phash_bands: Sequence[str] = (),
     ) -> None:
         current = self.cases.get(case.report_id)
         if current is None:

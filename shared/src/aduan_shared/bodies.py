@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
 
 from aduan_shared.errors import InvalidInput, PayloadTooLarge
+from aduan_shared.photos import MAX_PHOTO_BYTES, check_count
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,3 +51,18 @@ def validated(model: type[M], data: Any) -> M:
             f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
         )
         raise InvalidInput(detail) from exc
+
+
+async def read_photo_uploads(uploads: Sequence[UploadFile]) -> tuple[bytes, ...]:
+    """The uploaded photos' raw bytes, counted (413 over MAX_PHOTOS) and each at most
+    MAX_PHOTO_BYTES (413), not yet decoded; the empty part a browser sends when no file was
+    chosen is skipped."""
+    check_count(len(uploads))
+    raws = []
+    for upload in uploads:
+        raw = await upload.read(MAX_PHOTO_BYTES + 1)
+        if len(raw) > MAX_PHOTO_BYTES:
+            raise PayloadTooLarge(f"a photo is at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
+        if raw or upload.filename:
+            raws.append(raw)
+    return tuple(raws)

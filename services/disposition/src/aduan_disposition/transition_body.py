@@ -5,9 +5,15 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from aduan_shared.bodies import declared_too_large, media_type, read_json, validated
+from aduan_shared.bodies import (
+    declared_too_large,
+    media_type,
+    read_json,
+    read_photo_uploads,
+    validated,
+)
 from aduan_shared.errors import AduanError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from aduan_shared.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, check_count
+from aduan_shared.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
@@ -95,14 +101,7 @@ async def _read_form(request: Request) -> tuple[TransitionRequest, tuple[bytes, 
             data[key] = value
     try:
         files = [f for f in form.getlist("photos") if isinstance(f, UploadFile)]
-        check_count(len(files))
-        raws = []
-        for upload in files:
-            raw = await upload.read(MAX_PHOTO_BYTES + 1)
-            if len(raw) > MAX_PHOTO_BYTES:
-                raise PayloadTooLarge(f"a photo is at most {MAX_PHOTO_BYTES // 1048576} MB")
-            if raw or upload.filename:  # a browser sends an empty part when none was chosen
-                raws.append(raw)
+        raws = await read_photo_uploads(files)
     finally:
         await form.close()
     return validated(TransitionRequest, data), tuple(raws)

@@ -268,10 +268,7 @@ class Workflow:
         bands: Sequence[str] = (),
     ) -> None:
         event = status_event(t, correlation_id)
-        if bands:
-            await self._cases.replace_indexed(t.case, expected_version, event, bands)
-        else:
-            await self._cases.replace(t.case, expected_version, event)
+        await self._cases.replace(t.case, expected_version, event, bands)
         self._metrics.transition(t, before.history[-1].at)
         log.info(
             "case_transition",

@@ -6,9 +6,9 @@ import asyncio
 import json
 from typing import Any
 
-from aduan_shared.bodies import media_type, read_json, validated
-from aduan_shared.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
-from aduan_shared.photos import MAX_PHOTO_BYTES, ProcessedPhoto, check_count, process_photo
+from aduan_shared.bodies import media_type, read_json, read_photo_uploads, validated
+from aduan_shared.errors import InvalidInput, UnsupportedMediaType
+from aduan_shared.photos import ProcessedPhoto, process_photo
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
@@ -47,14 +47,7 @@ async def _read_form(request: Request) -> tuple[ReportSubmission, tuple[bytes, .
         data["location"] = {"lat": data.pop("lat"), "lon": data.pop("lon")}
     submission = validated(ReportSubmission, data)
     files = [f for f in form.getlist("photos") if isinstance(f, UploadFile)]
-    check_count(len(files))
-    raws = []
-    for upload in files:
-        raw = await upload.read(MAX_PHOTO_BYTES + 1)
-        if len(raw) > MAX_PHOTO_BYTES:
-            raise PayloadTooLarge(f"a photo is at most {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
-        raws.append(raw)
-    return submission, tuple(raws)
+    return submission, await read_photo_uploads(files)
 
 
 async def process_photos(raws: tuple[bytes, ...]) -> tuple[ProcessedPhoto, ...]:

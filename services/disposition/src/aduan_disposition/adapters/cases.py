@@ -32,9 +32,16 @@ class CaseStore(Protocol):
 
     async def by_tracking_code(self, code: str) -> Case | None: ...
 
-    async def replace(self, case: Case, expected_version: int, event: StatusChanged) -> None:
-        """Store `case` (a successor of version `expected_version`) with its event; raise
-        StaleVersion if the stored case has moved on, CaseNotFound if there is none."""
+    async def replace(
+        self,
+        case: Case,
+        expected_version: int,
+        event: StatusChanged,
+        phash_bands: Sequence[str] = (),
+    ) -> None:
+        """Store `case` (a successor of version `expected_version`) with its event, adding its
+        evidence photos' pHash bands to the index, atomically; raise StaleVersion if the stored
+        case has moved on, CaseNotFound if there is none."""
         ...
 
     async def update_fields(self, report_id: str, version: int, fields: dict[str, Any]) -> bool:
@@ -55,14 +62,6 @@ class CaseStore(Protocol):
 
     async def with_pending_events(self, limit: int) -> list[str]:
         """Report ids of cases whose outbox is not empty."""
-        ...
-
-    # --- for the workflow, tracking and metrics (added with issue 5) ---------------------
-
-    async def replace_indexed(
-        self, case: Case, expected_version: int, event: StatusChanged, phash_bands: Sequence[str]
-    ) -> None:
-        """`replace`, also adding evidence photos' pHash bands to the case's index, atomically."""
         ...
 
     async def evidence_phashes(
@@ -131,26 +130,6 @@ class MongoCaseStore:
         doc = await self._cases.find_one({"tracking_code": code}, {"outbox": 0})
         return Case.from_document(doc) if doc else None
 
-    async def replace(self, case: Case, expected_version: int, event: StatusChanged) -> None:
-        fields = case.to_document()
-        del fields["_id"]
-        result = await self._cases.update_one(
-            {"_id": case.report_id, "version": expected_version},
-            {
-                "$set": {**fields, "outbox_pending": True},
-                "$push": {"outbox": _event_doc(event)},
-            },
-        )
-        if result.matched_count == 1:
-            return
-        current = await self._cases.find_one({"_id": case.report_id}, {"version": 1})
-        if current is None:
-            raise CaseNotFound(f"no case {case.report_id}")
-        raise StaleVersion(
-            f"the case is at version {current['version']}, not {expected_version}; reload it",
-            current_version=current["version"],
-        )
-
     async def update_fields(self, report_id: str, version: int, fields: dict[str, Any]) -> bool:
         result = await self._cases.update_one(
             {"_id": report_id, "version": version}, {"$set": fields}
@@ -184,10 +163,12 @@ class MongoCaseStore:
         cursor = self._cases.find({"outbox_pending": True}, {"_id": 1}).limit(limit)
         return [str(doc["_id"]) async for doc in cursor]
 
-    # --- added with issue 5 ------------------------------------------------------------------
-
-    async def replace_indexed(
-        self, case: Case, expected_version: int, event: StatusChanged, phash_bands: Sequence[str]
+    async def replace(
+        self,
+        case: Case,
+        expected_version: int,
+        event: StatusChanged,
+        phash_bands: Sequence[str] = (),
     ) -> None:
         fields = case.to_document()
         del fields["_id"]
