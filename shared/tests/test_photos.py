@@ -7,6 +7,8 @@ import hashlib
 import io
 import math
 import struct
+import subprocess
+import sys
 import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -416,3 +418,21 @@ async def test_gridfs_store_on_a_real_server(tmp_path: Path) -> None:
     finally:
         await client.close()
         await asyncio.to_thread(mongo.stop)
+
+
+def test_warm_up_leaves_no_lazy_import_for_the_first_real_photo() -> None:
+    """In a fresh interpreter: after warm_up, processing a photo imports nothing more."""
+    code = (
+        "import io, sys\n"
+        "from PIL import Image\n"
+        "from aduan_shared import photos\n"
+        "photos.warm_up()\n"
+        "before = set(sys.modules)\n"
+        "out = io.BytesIO(); Image.new('RGB', (300, 200), 'navy').save(out, 'PNG')\n"
+        "photos.process_photo(out.getvalue())\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout

@@ -289,3 +289,12 @@ def _encode(im: Image.Image, content_type: str) -> bytes:
     else:
         im.save(buf, "WEBP", quality=90, method=4)
     return buf.getvalue()
+
+
+def warm_up() -> None:
+    """Process one tiny photo, so the lazy imports behind decoding and hashing (PIL's plugins,
+    scipy's FFT for the perceptual hash: ~200 modules, about a second) happen at start-up, not
+    in the first citizen's request, and before the service freezes its start-up objects."""
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), (90, 120, 60)).save(out, "JPEG")
+    process_photo(out.getvalue())

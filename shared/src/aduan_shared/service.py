@@ -8,6 +8,7 @@ its subscribers.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,12 +16,14 @@ from typing import Any
 
 import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aduan_shared.auth import JwtVerifier
 from aduan_shared.errors import PROBLEM_JSON, install_problem_handlers
@@ -107,12 +110,19 @@ def build_app(parts: ServiceParts) -> FastAPI:
         for hook in parts.on_startup:
             await hook()
         await core.broker.start()
+        untime_gc = core.metrics.time_garbage_collections()
+        # What start-up built (modules, routes, models, clients) lives as long as the process:
+        # freeze it, so a full collection walks only what requests left behind. Unfrozen, a
+        # full collection stopped intake's event loop for ~70 ms, its p99 at 200 reports/s.
+        gc.collect()
+        gc.freeze()
         core.metrics.up.set(1)
         log.info("service_started", port=settings.http_port)
         try:
             yield
         finally:
             core.metrics.up.set(0)
+            untime_gc()
             await core.broker.stop()
             for hook in parts.on_shutdown:
                 await hook()
@@ -128,7 +138,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
         setattr(app.state, key, value)
     install_problem_handlers(app)
     core.metrics.install(app)
-    _install_correlation(app)
+    app.add_middleware(CorrelationMiddleware)
     app.include_router(_ops_router(parts))
     for router in parts.routers:
         app.include_router(router)
@@ -181,17 +191,30 @@ def _ops_router(parts: ServiceParts) -> APIRouter:
     return router
 
 
-def _install_correlation(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def correlation(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        cid = request.headers.get(CORRELATION_HEADER) or new_correlation_id()
-        request.state.correlation_id = cid
+class CorrelationMiddleware:
+    """Every HTTP request carries a correlation id (the caller's `X-Correlation-Id`, or a new
+    one): on `request.state`, in every log line, and back in the response's headers.
+
+    Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs each
+    request through extra tasks and memory streams, a large share of a small request's CPU."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = Headers(scope=scope).get(CORRELATION_HEADER) or new_correlation_id()
+        scope.setdefault("state", {})["correlation_id"] = cid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = cid
+            await send(message)
+
         with structlog.contextvars.bound_contextvars(correlation_id=cid):
-            response = await call_next(request)
-        response.headers[CORRELATION_HEADER] = cid
-        return response
+            await self.app(scope, receive, send_with_id)
 
 
 def serve(app_factory: Callable[[], FastAPI], settings: AduanSettings) -> None:

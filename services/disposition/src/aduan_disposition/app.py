@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ from aduan_shared.city import resolve_city_dir
 from aduan_shared.cityconfig import load_city, read_areas
 from aduan_shared.events import StatusChanged
 from aduan_shared.photo_store import GridFSPhotoStore
+from aduan_shared.photos import warm_up as photos_warm_up
 from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
 
@@ -26,6 +28,11 @@ from aduan_disposition.units_api import create_units_api
 from aduan_disposition.workflow import CityRules, Workflow
 
 DESCRIPTION = "Opens a case for each routed report and tracks the unit's handling of it."
+
+
+async def warm_up_photos() -> None:
+    """Evidence photos' lazy imports at start-up, not in the first completion."""
+    await asyncio.to_thread(photos_warm_up)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -81,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     max_stream_s=settings.sse_max_s,
                 ),
             ],
-            on_startup=[cases.ensure_indexes, photos.ensure_indexes],
+            on_startup=[warm_up_photos, cases.ensure_indexes, photos.ensure_indexes],
             state={"deps": deps, "workflow": workflow},
         )
     )

@@ -8,6 +8,7 @@ from aduan_shared.city import resolve_city_dir
 from aduan_shared.cityconfig import load_city
 from aduan_shared.events import ReportReceived, StatusAsked
 from aduan_shared.photo_store import GridFSPhotoStore
+from aduan_shared.photos import warm_up as photos_warm_up
 from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
 
@@ -57,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     open311 = catalog_from_city(city)
     smtp: list[asyncio.Server] = []
 
+    async def warm_up_photos() -> None:
+        await asyncio.to_thread(photos_warm_up)
+
     async def start_mail() -> None:
         if settings.smtp_port:
             smtp.append(await start_smtp(pipeline, settings.smtp_host, settings.smtp_port))
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 create_open311(pipeline, reports, open311),
             ],
             on_startup=[
+                warm_up_photos,
                 reports.ensure_indexes,
                 reports.ensure_status_indexes,
                 photos.ensure_indexes,
