@@ -50,3 +50,43 @@ async def test_notifier_keeps_the_latest_version_of_a_report_state(
     assert await states.state_of(str(report)) == ReportState.IN_PROGRESS
     await states.record(change(report, ReportState.DONE, 4))
     assert await states.state_of(str(report)) == ReportState.DONE
+
+
+async def test_disposition_outbox_keeps_what_was_not_yet_published(
+    db: AsyncDatabase[Document],
+) -> None:
+    from aduan_disposition.adapters.cases import MongoCaseStore
+    from aduan_disposition.domain import open_case
+    from aduan_shared.events import ReportRouted, derived_event_id, tracking_code_for
+
+    rid = uuid.uuid4()
+    routed = ReportRouted.model_validate(
+        {
+            "event_id": derived_event_id(rid, "routed"),
+            "occurred_at": datetime(2026, 11, 22, 1, tzinfo=UTC),
+            "report_id": rid,
+            "correlation_id": "c",
+            "category": "Jalan",
+            "category_source": "given",
+            "method": "none",
+            "needs_coordination": True,
+            "reason": "no_location",
+            "tracking_code": tracking_code_for(rid),
+            "channel": "jaki",
+        }
+    )
+    cases = MongoCaseStore(db)
+    await cases.ensure_indexes()
+    case = open_case(routed)
+    first, second = change(rid, ReportState.COORDINATION, 1), change(rid, ReportState.WAITING, 2)
+    await cases.create(case, first)
+    await cases.replace(case.model_copy(update={"version": 2}), 1, second)
+    assert [e.version for e in await cases.outbox(str(rid))] == [1, 2]
+
+    await cases.published(str(rid), [str(first.event_id)])  # the second came in meanwhile
+    assert [e.version for e in await cases.outbox(str(rid))] == [2]
+    assert str(rid) in await cases.with_pending_events(10)
+
+    await cases.published(str(rid), [str(second.event_id)])
+    assert await cases.outbox(str(rid)) == []
+    assert str(rid) not in await cases.with_pending_events(10)

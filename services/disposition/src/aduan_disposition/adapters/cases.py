@@ -152,8 +152,15 @@ class MongoCaseStore:
         return [StatusChanged.model_validate_json(e["json"]) for e in entries]
 
     async def published(self, report_id: str, event_ids: Sequence[str]) -> None:
-        await self._cases.update_one(
-            {"_id": report_id}, {"$pull": {"outbox": {"event_id": {"$in": list(event_ids)}}}}
+        ids = list(event_ids)
+        emptied = await self._cases.update_one(  # the usual case, one write: these were all
+            {"_id": report_id, "outbox": {"$size": len(ids)}, "outbox.event_id": {"$all": ids}},
+            {"$set": {"outbox": [], "outbox_pending": False}},
+        )
+        if emptied.matched_count == 1:
+            return
+        await self._cases.update_one(  # another change queued an event meanwhile: keep it
+            {"_id": report_id}, {"$pull": {"outbox": {"event_id": {"$in": ids}}}}
         )
         await self._cases.update_one(
             {"_id": report_id, "outbox": []}, {"$set": {"outbox_pending": False}}
