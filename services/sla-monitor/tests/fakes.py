@@ -1,0 +1,84 @@
+"""In-memory stores and publisher with the Mongo stores' semantics (for the scan's unit tests)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from aduan_shared.events import Event, StatusChanged
+from aduan_sla_monitor.adapters.store import ReportEvents, SignalRow
+
+
+class MemoryReports:
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}
+
+    async def record(self, event: StatusChanged) -> list[StatusChanged]:
+        doc = self.docs.setdefault(str(event.report_id), {"events": {}, "rev": 0})
+        doc["events"][event.version] = event
+        doc["scan"] = True
+        doc["rev"] += 1
+        return sorted(doc["events"].values(), key=lambda e: e.version)
+
+    async def save_assignments(self, report_id: str, views: list[dict[str, Any]]) -> None:
+        self.docs[report_id]["assignments"] = views
+
+    async def events(self, report_id: str) -> list[StatusChanged] | None:
+        doc = self.docs.get(report_id)
+        return None if doc is None else sorted(doc["events"].values(), key=lambda e: e.version)
+
+    async def to_scan(self) -> AsyncIterator[ReportEvents]:
+        for rid, doc in list(self.docs.items()):
+            if doc.get("scan"):
+                evs = sorted(doc["events"].values(), key=lambda e: e.version)
+                yield ReportEvents(rid, doc["rev"], evs)
+
+    async def close(self, report_id: str, rev: int) -> None:
+        doc = self.docs[report_id]
+        if doc["rev"] == rev:
+            doc["scan"] = False
+
+
+class MemorySignals:
+    def __init__(self) -> None:
+        self.rows: dict[str, SignalRow] = {}
+
+    async def claim(self, row: SignalRow) -> bool:
+        if row.key in self.rows:
+            return False
+        self.rows[row.key] = row
+        return True
+
+    async def mark_published(self, key: str) -> None:
+        self.rows[key] = replace(self.rows[key], published=True)
+
+    async def release(self, key: str, at: datetime) -> None:
+        if not self.rows[key].published:
+            self.rows[key] = replace(self.rows[key], lease_until=at)
+
+    async def take_unpublished(self, now: datetime, lease_until: datetime) -> SignalRow | None:
+        due = [r for r in self.rows.values() if not r.published and r.lease_until <= now]
+        if not due:
+            return None
+        row = replace(min(due, key=lambda r: r.lease_until), lease_until=lease_until)
+        self.rows[row.key] = row
+        return row
+
+    async def for_report(self, report_id: str) -> list[SignalRow]:
+        return sorted(
+            (r for r in self.rows.values() if r.report_id == report_id), key=lambda r: r.key
+        )
+
+
+class MemoryPublisher:
+    def __init__(self, failures: int = 0) -> None:
+        self.sent: list[Event] = []
+        self.failures = failures
+
+    async def publish(self, event: Event) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise TimeoutError("broker away")
+        self.sent.append(event)

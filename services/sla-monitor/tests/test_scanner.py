@@ -1,0 +1,260 @@
+"""The scan: each warning and breach claimed once, published with the right official, retried."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import httpx
+from aduan_shared.events import (
+    Actor,
+    ReportState,
+    SlaBreached,
+    SlaWarning,
+    StatusChanged,
+    derive_id,
+)
+from aduan_shared.metrics import ServiceMetrics
+from aduan_sla_monitor.api import create_api
+from aduan_sla_monitor.calendars import JAKARTA, SlaPolicy
+from aduan_sla_monitor.handlers import Deps, record_status_change
+from aduan_sla_monitor.scanner import Scanner
+from fastapi import FastAPI
+
+from .fakes import MemoryPublisher, MemoryReports, MemorySignals
+
+S = ReportState
+KEL = "kelurahan:3171011001"
+T0 = datetime(2026, 11, 17, 10, tzinfo=JAKARTA)  # a Tuesday
+POLICY = SlaPolicy()
+
+
+def day(d: float) -> datetime:
+    return T0 + timedelta(days=d)
+
+
+def change(
+    report: uuid.UUID, version: int, frm: S | None, to: S, at: datetime, unit: str | None = KEL
+) -> StatusChanged:
+    return StatusChanged(
+        event_id=uuid.uuid5(report, str(version)),
+        occurred_at=at,
+        report_id=report,
+        correlation_id=f"corr-{version}",
+        from_state=frm,
+        to_state=to,
+        unit_id=unit,
+        actor=Actor(role="t", id="t"),
+        version=version,
+        category="Jalan",
+    )
+
+
+def heads(unit_id: str, at: datetime) -> str:
+    """Pak A heads the unit until 2026-11-22, Bu B from the 23rd (Jakarta dates)."""
+    return "official:A" if at.astimezone(JAKARTA).date() < date(2026, 11, 23) else "official:B"
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+class World:
+    def __init__(self, now: datetime, failures: int = 0) -> None:
+        self.reports = MemoryReports()
+        self.signals = MemorySignals()
+        self.publisher = MemoryPublisher(failures)
+        self.clock = Clock(now)
+        self.deps = Deps(self.reports, ServiceMetrics("sla-test"), POLICY, self.clock)
+
+    def scanner(self, publisher: MemoryPublisher | None = None) -> Scanner:
+        return Scanner(
+            self.reports,
+            self.signals,
+            publisher or self.publisher,
+            POLICY,
+            heads,
+            now=self.clock,
+            lease_s=60,
+        )
+
+    async def record(self, *events: StatusChanged) -> None:
+        for e in events:
+            await record_status_change(self.deps, e)
+
+
+REPORT = uuid.UUID(int=61)
+WAITING = change(REPORT, 1, S.RECEIVED, S.WAITING, T0)
+
+
+async def test_each_signal_is_published_once_across_scans_and_scanners() -> None:
+    world = World(day(7))
+    await world.record(WAITING)
+    one, two = world.scanner(), world.scanner()
+    await asyncio.gather(one.scan(), two.scan(), one.scan())
+    await two.scan()
+    sent = world.publisher.sent
+    assert [type(e) for e in sent] == [SlaWarning, SlaWarning, SlaBreached]
+    assert [getattr(e, "warning_at_days", None) for e in sent] == [4, 5, None]
+    assert len({e.event_id for e in sent}) == 3
+    assert all(r.published for r in world.signals.rows.values())
+    breach = sent[2]
+    assert isinstance(breach, SlaBreached)
+    assert breach.deadline == day(6) and breach.occurred_at == day(6)
+    assert breach.days_elapsed == 6.0 and breach.kind == "response"
+    assert breach.event_id == derive_id("sla-signal", f"{REPORT}:1/response/breach")
+    assert breach.correlation_id == "corr-1" and breach.unit_id == KEL
+
+
+async def test_signals_fall_due_one_at_a_time() -> None:
+    world = World(day(3.9))
+    await world.record(WAITING)
+    scanner = world.scanner()
+    assert (await scanner.scan()).published == 0
+    world.clock.at = day(4)
+    assert (await scanner.scan()).published == 1
+    world.clock.at = day(5.5)
+    assert (await scanner.scan()).published == 1
+    world.clock.at = day(6) - timedelta(seconds=1)
+    assert (await scanner.scan()).published == 0
+    world.clock.at = day(6)
+    assert (await scanner.scan()).published == 1
+
+
+async def test_breach_charged_to_the_head_at_the_deadline() -> None:
+    # Arrival on the 17th: warnings on the 21st (A) and 22nd (A), deadline on the 23rd (B).
+    world = World(day(8))
+    await world.record(WAITING)
+    await world.scanner().scan()
+    officials = [(e.event_type, e.official_id) for e in world.publisher.sent]  # type: ignore[attr-defined]
+    assert officials == [
+        ("aduan.sla.warning", "official:A"),
+        ("aduan.sla.warning", "official:A"),
+        ("aduan.sla.breached", "official:B"),
+    ]
+
+
+async def test_an_unpublished_signal_is_retried_as_the_same_event() -> None:
+    world = World(day(6.5), failures=2)  # the broker refuses the first two
+    await world.record(WAITING)
+    scanner = world.scanner()
+    first = await scanner.scan()
+    assert first.claimed == 3 and first.failed == 2 and first.published == 1
+    unpublished = [r for r in world.signals.rows.values() if not r.published]
+    assert len(unpublished) == 2
+    world.clock.at = day(6.5) + timedelta(seconds=30)
+    second = await scanner.scan()
+    assert second.claimed == 0 and second.published == 2
+    assert all(r.published for r in world.signals.rows.values())
+    sent = world.publisher.sent
+    assert len(sent) == 3 and len({e.event_id for e in sent}) == 3
+    assert {r.key: r.event for r in unpublished} == {
+        r.key: r.event for r in world.signals.rows.values() if r.key in {u.key for u in unpublished}
+    }
+
+
+async def test_rows_a_failed_publish_left_are_sent_once_by_the_next_scanners() -> None:
+    world = World(day(6.5))
+    await world.record(WAITING)
+    # A replica claimed the breach and crashed before its ack was recorded.
+    stuck = World(day(6.5), failures=99)
+    stuck.reports, stuck.signals = world.reports, world.signals
+    crashed = stuck.scanner()
+    await crashed.scan()
+    assert world.signals.rows and not any(r.published for r in world.signals.rows.values())
+    # Its release put the rows back at once; a healthy replica publishes each exactly once.
+    await asyncio.gather(world.scanner().scan(), world.scanner().scan())
+    assert len(world.publisher.sent) == 3
+    assert all(r.published for r in world.signals.rows.values())
+
+
+async def test_lease_blocks_concurrent_retry() -> None:
+    world = World(day(6.5))
+    await world.record(WAITING)
+    await world.scanner(MemoryPublisher(failures=99)).scan()
+    # A row taken by one replica (lease until +60 s) is not taken by another in the meantime.
+    now = world.clock.at
+    taken = await world.signals.take_unpublished(now, now + timedelta(seconds=60))
+    assert taken is not None
+    await world.scanner().scan()
+    assert len(world.publisher.sent) == 2
+    assert not world.signals.rows[taken.key].published
+    world.clock.at = now + timedelta(seconds=61)
+    await world.scanner().scan()
+    assert world.signals.rows[taken.key].published
+    assert len(world.publisher.sent) == 3
+
+
+async def test_handled_in_time_signals_nothing_and_leaves_the_scan() -> None:
+    world = World(day(10))
+    await world.record(
+        WAITING,
+        change(REPORT, 2, S.WAITING, S.IN_PROGRESS, day(1)),
+        change(REPORT, 3, S.IN_PROGRESS, S.VERIFICATION, day(2)),
+        change(REPORT, 4, S.VERIFICATION, S.DONE, day(3)),
+    )
+    result = await world.scanner().scan()
+    assert result.reports == 1 and world.publisher.sent == []
+    assert world.reports.docs[str(REPORT)]["scan"] is False
+    assert (await world.scanner().scan()).reports == 0
+
+
+async def test_late_handling_breach_is_signalled_then_the_report_leaves_the_scan() -> None:
+    world = World(day(10))
+    await world.record(WAITING, change(REPORT, 2, S.WAITING, S.SCHEDULED, day(6.5)))
+    await world.scanner().scan()
+    assert [e.event_type for e in world.publisher.sent][-1] == "aduan.sla.breached"
+    assert world.reports.docs[str(REPORT)]["scan"] is False
+
+
+async def test_an_event_arriving_during_a_scan_keeps_the_report_scanned() -> None:
+    world = World(day(1))
+    await world.record(WAITING, change(REPORT, 2, S.WAITING, S.SCHEDULED, day(0.5)))
+    async for report in world.reports.to_scan():
+        await world.record(change(REPORT, 3, S.SCHEDULED, S.IN_PROGRESS, day(0.6)))
+        await world.reports.close(report.report_id, report.rev)
+    assert world.reports.docs[str(REPORT)]["scan"] is True
+
+
+async def test_recording_is_idempotent_and_order_free() -> None:
+    events = [
+        WAITING,
+        change(REPORT, 2, S.WAITING, S.COORDINATION, day(2), unit=None),
+        change(REPORT, 3, S.COORDINATION, S.WAITING, day(3), unit="sudin:sda:jaksel"),
+    ]
+    in_order, shuffled = World(day(4)), World(day(4))
+    await in_order.record(*events)
+    await shuffled.record(events[2], events[0], events[2], events[1], events[0])
+    a = in_order.reports.docs[str(REPORT)]["assignments"]
+    b = shuffled.reports.docs[str(REPORT)]["assignments"]
+    assert a == b
+    assert [x["unit_id"] for x in a] == [KEL, "crm-admin", "sudin:sda:jaksel"]
+    assert [x["charged"] for x in a] == [True, False, True]
+
+
+async def test_case_api_shows_assignments_warnings_and_breaches() -> None:
+    world = World(day(6.5))
+    await world.record(WAITING)
+    await world.scanner().scan()
+    app = FastAPI()
+    app.include_router(create_api(world.reports, world.signals, POLICY, world.clock))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        body: dict[str, Any] = (await client.get(f"/v1/sla/cases/{REPORT}")).json()
+        empty = (await client.get(f"/v1/sla/cases/{uuid.uuid4()}")).json()
+    (a,) = body["assignments"]
+    assert a["unit_id"] == KEL and a["arrived_at"] == T0.isoformat()
+    assert a["deadline"] == day(6).isoformat()
+    assert [w["days"] for w in a["warnings"]] == [4, 5]
+    assert a["state"] == "breached" and a["breached"] and not a["handled"]
+    assert [w["warning_at_days"] for w in body["warnings"]] == [4, 5]
+    assert [b["official_id"] for b in body["breaches"]] == ["official:B"]
+    assert all(s["published"] for s in body["warnings"] + body["breaches"])
+    assert empty["assignments"] == [] and empty["breaches"] == []

@@ -1,0 +1,144 @@
+"""Two sla-monitor scanners on real Kafka and MongoDB, with a fake clock: one event per signal."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from aduan_shared.events import (
+    SLA_BREACHED,
+    SLA_WARNING,
+    Actor,
+    ReportState,
+    SlaBreached,
+    SlaWarning,
+    StatusChanged,
+)
+from aduan_shared.mongo import Document, create_mongo_client
+from aduan_shared.service import service_core
+from aduan_sla_monitor.adapters.store import MongoReportStore, MongoSignalStore
+from aduan_sla_monitor.calendars import JAKARTA, SlaPolicy
+from aduan_sla_monitor.config import Settings
+from aduan_sla_monitor.scanner import Scanner
+from aiokafka import AIOKafkaConsumer
+from pymongo.asynchronous.database import AsyncDatabase
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 11, 17, 10, tzinfo=JAKARTA)
+POLICY = SlaPolicy()
+
+
+@pytest.fixture
+def settings(servers: Any) -> Settings:
+    return Settings.model_validate(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": servers.kafka_bootstrap,
+            "MONGODB_URL": servers.mongo_url,
+            "mongodb_database": f"aduan_sla_test_{uuid.uuid4().hex[:8]}",
+        }
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[AsyncDatabase[Document]]:
+    client = create_mongo_client(settings, "sla-test")
+    yield client[settings.mongodb_database]
+    await client.drop_database(settings.mongodb_database)
+    await client.close()
+
+
+def head_of(unit_id: str, at: datetime) -> str:
+    return f"head:{unit_id}"
+
+
+async def collect(bootstrap: str, report_id: str, expected: int) -> list[SlaWarning | SlaBreached]:
+    """The report's SLA events on the topics, waiting for `expected` and a little more."""
+    consumer = AIOKafkaConsumer(
+        SLA_WARNING,
+        SLA_BREACHED,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[SlaWarning | SlaBreached] = []
+    loop = asyncio.get_running_loop()
+    try:
+        until = loop.time() + 30
+        while loop.time() < until:
+            batches = await consumer.getmany(timeout_ms=500)
+            for tp, records in batches.items():
+                for r in records:
+                    model = SlaBreached if tp.topic == SLA_BREACHED else SlaWarning
+                    event = model.model_validate_json(r.value)
+                    if str(event.report_id) == report_id:
+                        found.append(event)
+            if len(found) >= expected:
+                until = min(until, loop.time() + 3)  # long enough to see a duplicate
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_two_scanners_send_one_event_per_signal(
+    settings: Settings, db: AsyncDatabase[Document]
+) -> None:
+    report = uuid.uuid4()
+    reports = MongoReportStore(db)
+    signals = MongoSignalStore(db)
+    await reports.ensure_indexes()
+    await signals.ensure_indexes()
+    await reports.record(
+        StatusChanged(
+            event_id=uuid.uuid4(),
+            occurred_at=T0,
+            report_id=report,
+            correlation_id="c",
+            from_state=ReportState.RECEIVED,
+            to_state=ReportState.WAITING,
+            unit_id="kelurahan:3171011001",
+            actor=Actor(role="system", id="t"),
+            version=1,
+        )
+    )
+    now = T0 + timedelta(days=7)  # the fake clock: past both warnings and the deadline
+    cores = [service_core(f"sla-monitor-{i}", settings) for i in range(2)]
+    scanners = [
+        Scanner(
+            MongoReportStore(core.db),
+            MongoSignalStore(core.db),
+            core.publisher(SlaWarning, SlaBreached),
+            POLICY,
+            head_of,
+            now=lambda: now,
+        )
+        for core in cores
+    ]
+    for core in cores:
+        await core.broker.start()
+    try:
+        results = await asyncio.gather(*(s.scan() for s in scanners), *(s.scan() for s in scanners))
+    finally:
+        for core in cores:
+            await core.broker.stop()
+            await core.mongo.close()
+    assert sum(r.claimed for r in results) == 3
+    assert sum(r.published for r in results) == 3
+    events = await collect(settings.kafka_bootstrap_servers, str(report), 3)
+    keys = sorted((e.event_type, getattr(e, "warning_at_days", None)) for e in events)
+    assert keys == [
+        ("aduan.sla.breached", None),
+        ("aduan.sla.warning", 4),
+        ("aduan.sla.warning", 5),
+    ]
+    breach = next(e for e in events if isinstance(e, SlaBreached))
+    assert breach.deadline == T0 + timedelta(days=6)
+    assert breach.official_id == "head:kelurahan:3171011001"
+    rows = await signals.for_report(str(report))
+    assert len(rows) == 3 and all(r.published for r in rows)
