@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 
 from aduan_shared.city import resolve_city_dir
 from aduan_shared.cityconfig import load_city, read_areas
@@ -16,7 +14,6 @@ from fastapi import FastAPI
 
 from aduan_disposition.adapters.cases import MongoCaseStore
 from aduan_disposition.api import create_api
-from aduan_disposition.background import Runner
 from aduan_disposition.commands import Policy
 from aduan_disposition.config import Settings
 from aduan_disposition.handlers import Deps, create_router
@@ -89,31 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ),
             ],
             on_startup=[warm_up_photos, cases.ensure_indexes, photos.ensure_indexes],
+            background=[outbox, live, gauge, workflow],
             state={"deps": deps, "workflow": workflow},
         )
     )
-    run_with_broker(app, [outbox, live, gauge, workflow])
     return app
-
-
-def run_with_broker(app: FastAPI, runners: Sequence[Runner]) -> None:
-    """Run `runners` while the broker runs: started after it connected (the outbox's first
-    sweep publishes at once), stopped before it disconnects (no sweep meets a closed producer).
-    ServiceParts' hooks run before the broker starts and after it stopped, hence this wrapper.
-    """
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(application: FastAPI) -> AsyncIterator[None]:
-        async with inner(application):
-            started: list[Runner] = []
-            try:
-                for runner in runners:
-                    await runner.start()
-                    started.append(runner)
-                yield
-            finally:
-                for runner in reversed(started):
-                    await runner.stop()
-
-    app.router.lifespan_context = lifespan

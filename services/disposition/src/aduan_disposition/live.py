@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from aduan_disposition.background import Periodic
+from aduan_shared.background import Periodic
 
 Versions = Callable[[Sequence[str]], Awaitable[dict[str, int]]]
 

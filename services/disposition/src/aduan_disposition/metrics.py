@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
+from aduan_shared.background import Periodic
 from aduan_shared.cityconfig import Unit
 from aduan_shared.metrics import ServiceMetrics
 
-from aduan_disposition.background import Periodic
 from aduan_disposition.commands import Action, Transition
 from aduan_disposition.domain import ADMIN_POOL
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from aduan_shared.background import Periodic
 from aduan_shared.city import resolve_city_dir
 from aduan_shared.cityconfig import load_city
 from aduan_shared.events import SlaBreached, SlaWarning
@@ -12,7 +13,6 @@ from fastapi import FastAPI
 
 from aduan_sla_monitor.adapters.store import MongoReportStore, MongoSignalStore
 from aduan_sla_monitor.api import create_api
-from aduan_sla_monitor.background import Periodic, run_with_broker
 from aduan_sla_monitor.calendars import Calendar, DeadlineRule, SlaPolicy
 from aduan_sla_monitor.config import Settings
 from aduan_sla_monitor.handlers import Deps, create_router
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             description=DESCRIPTION,
             routers=[create_api(reports, signals, policy)],
             on_startup=[reports.ensure_indexes, signals.ensure_indexes],
+            background=[Periodic("sla-scan", scanner.scan, settings.scan_interval_s)],
         )
     )
-    run_with_broker(app, [Periodic("sla-scan", scanner.scan, settings.scan_interval_s)])
     return app

@@ -1,4 +1,5 @@
-"""Background loops of the service (live feed poll, cases gauge), started after the broker."""
+"""Background loops of a service (outbox sweeps, scans, gauges): `build_app` starts them after
+the broker connected and stops them before it disconnects (`ServiceParts.background`)."""
 
 from __future__ import annotations
 
