@@ -1,6 +1,7 @@
 # Aduan — the two commands that matter: `make run` (the platform) and `make test` (every test).
 # Both install what they need on a fresh machine: uv and the Python workspace, Kafka's jars from
-# Maven Central, the SecantusDB server, Prometheus from Debian (tools/devstack).
+# Maven Central, the SecantusDB server, Prometheus from Debian, Helm from the Go module proxy
+# (tools/devstack).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -12,7 +13,7 @@ BIN := $(VENV)/bin
 DEV := $(BIN)/aduan-dev
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 UNIT_TESTS := tests/architecture shared/tests $(wildcard services/*/tests)
-SERVER_TESTS := $(wildcard tools/*/tests) tests/integration
+SERVER_TESTS := $(wildcard tools/*/tests) tests/deploy tests/integration
 
 .PHONY: help setup run stop test unit integration lint bench asyncapi clean
 
@@ -38,7 +39,7 @@ test: setup lint unit integration ## set up, lint, unit tests, integration tests
 unit: $(BIN)/python ## unit and handler tests (no servers)
 	$(PYTEST) $(UNIT_TESTS)
 
-integration: setup ## devstack and journey tests on real servers (fail if none can be had)
+integration: setup ## devstack, chart (helm) and journey tests on real servers (fail if none can be had)
 	$(PYTEST) $(SERVER_TESTS)
 
 lint: $(BIN)/python ## ruff (lint and format) and mypy
