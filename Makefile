@@ -15,7 +15,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 UNIT_TESTS := tests/architecture shared/tests $(wildcard services/*/tests)
 SERVER_TESTS := $(wildcard tools/*/tests) tests/deploy tests/integration
 
-.PHONY: help setup run stop test unit integration lint bench asyncapi clean
+.PHONY: help setup run stop test unit integration lint bench asyncapi images clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,23 @@ $(POSTGIS): # the geo benchmark compares with PostGIS (Debian's package, started
 
 asyncapi: $(BIN)/python ## write every service's AsyncAPI and OpenAPI document to docs/api/
 	$(BIN)/python scripts/write_asyncapi.py docs/api
+
+DOCKER ?= docker
+IMAGE_PREFIX ?= aduan
+IMAGE_TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+IMAGE_SERVICES := intake geo-router disposition sla-monitor notifier analytics
+BOUNDARIES_DIR ?= ../shared/data/jakarta
+
+images: ## build the six service images and the boundaries image (needs a Docker engine)
+	@command -v $(DOCKER) >/dev/null 2>&1 || { echo "make images: '$(DOCKER)' not found: building images needs Docker (a client and an engine); see deploy/docker/README.md" >&2; exit 1; }
+	@$(DOCKER) info >/dev/null 2>&1 || { echo "make images: '$(DOCKER)' is installed but no Docker engine answers (docker info failed): start one, or build elsewhere" >&2; exit 1; }
+	@for service in $(IMAGE_SERVICES); do \
+		echo "building $(IMAGE_PREFIX)/aduan-$$service:$(IMAGE_TAG)"; \
+		$(DOCKER) build -f deploy/docker/Dockerfile --build-arg SERVICE=$$service \
+			-t $(IMAGE_PREFIX)/aduan-$$service:$(IMAGE_TAG) . || exit 1; \
+	done
+	$(DOCKER) build -f deploy/docker/boundaries.Dockerfile \
+		-t $(IMAGE_PREFIX)/aduan-boundaries-$(notdir $(BOUNDARIES_DIR)):$(IMAGE_TAG) $(BOUNDARIES_DIR)
 
 clean: stop ## remove the virtualenv, run state and caches of this checkout (not ~/.cache)
 	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache
