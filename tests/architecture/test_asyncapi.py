@@ -14,10 +14,19 @@ EXPECTED = {
     "intake": ({ev.REPORT_STATUS_CHANGED}, {ev.REPORT_RECEIVED, ev.REPORT_STATUS_ASKED}),
     "geo-router": ({ev.REPORT_RECEIVED, ev.REPORT_STATUS_CHANGED}, {ev.REPORT_ROUTED}),
     "disposition": ({ev.REPORT_ROUTED}, {ev.REPORT_STATUS_CHANGED}),
-    "sla-monitor": ({ev.REPORT_STATUS_CHANGED}, {ev.SLA_WARNING, ev.SLA_BREACHED}),
+    "sla-monitor": (
+        {ev.REPORT_ROUTED, ev.REPORT_STATUS_CHANGED},
+        {ev.SLA_WARNING, ev.SLA_BREACHED},
+    ),
     "notifier": (
-        {ev.REPORT_STATUS_CHANGED, ev.SLA_WARNING, ev.SLA_BREACHED, ev.REPORT_STATUS_ASKED},
-        set(),
+        {
+            ev.REPORT_RECEIVED,
+            ev.REPORT_STATUS_CHANGED,
+            ev.SLA_WARNING,
+            ev.SLA_BREACHED,
+            ev.REPORT_STATUS_ASKED,
+        },
+        {ev.NOTIFICATION_SENT},
     ),
     "analytics": ({ev.REPORT_RECEIVED, ev.REPORT_STATUS_CHANGED}, set()),
 }

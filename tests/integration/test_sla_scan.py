@@ -5,24 +5,28 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from aduan_shared.cityconfig import Head
 from aduan_shared.events import (
     SLA_BREACHED,
     SLA_WARNING,
     Actor,
+    ReportRouted,
     ReportState,
     SlaBreached,
     SlaWarning,
     StatusChanged,
 )
+from aduan_shared.metrics import ServiceMetrics
 from aduan_shared.mongo import Document, create_mongo_client
 from aduan_shared.service import service_core
-from aduan_sla_monitor.adapters.store import MongoReportStore, MongoSignalStore
+from aduan_sla_monitor.adapters.store import MongoClockIndex, MongoReportStore, MongoSignalStore
 from aduan_sla_monitor.calendars import JAKARTA, SlaPolicy
 from aduan_sla_monitor.config import Settings
+from aduan_sla_monitor.handlers import Deps, record
 from aduan_sla_monitor.scanner import Scanner
 from aiokafka import AIOKafkaConsumer
 from pymongo.asynchronous.database import AsyncDatabase
@@ -52,8 +56,8 @@ async def db(settings: Settings) -> AsyncIterator[AsyncDatabase[Document]]:
     await client.close()
 
 
-def head_of(unit_id: str, at: datetime) -> str:
-    return f"head:{unit_id}"
+def head_of(unit_id: str, at: datetime) -> Head:
+    return Head(official_id=f"head:{unit_id}", name=f"Kepala {unit_id}", **{"from": date.min})
 
 
 async def collect(bootstrap: str, report_id: str, expected: int) -> list[SlaWarning | SlaBreached]:
@@ -142,3 +146,62 @@ async def test_two_scanners_send_one_event_per_signal(
     assert breach.official_id == "head:kelurahan:3171011001"
     rows = await signals.for_report(str(report))
     assert len(rows) == 3 and all(r.published for r in rows)
+
+
+async def test_routing_and_clock_index_on_the_real_database(db: AsyncDatabase[Document]) -> None:
+    """The routing is stored as version 0 beside the status changes; the clock index answers
+    the ledger's and the gauges' queries."""
+    reports, clocks = MongoReportStore(db), MongoClockIndex(db)
+    await reports.ensure_indexes()
+    await clocks.ensure_indexes()
+    late, on_time = uuid.uuid4(), uuid.uuid4()
+    routed = ReportRouted(
+        event_id=uuid.uuid4(),
+        occurred_at=T0,
+        report_id=late,
+        correlation_id="c",
+        category="Jalan Rusak",
+        category_source="given",
+        unit_id="kelurahan:3171011001",
+        method="polygon",
+        needs_coordination=False,
+        tracking_code="JKT-ROUTED01",
+        channel="jaki",
+    )
+    deps = Deps(reports, clocks, ServiceMetrics("sla-index-test"), POLICY)
+    await record(deps, routed)
+    await record(
+        deps,
+        StatusChanged(
+            event_id=uuid.uuid4(),
+            occurred_at=T0,
+            report_id=on_time,
+            correlation_id="c",
+            from_state=ReportState.RECEIVED,
+            to_state=ReportState.WAITING,
+            unit_id="sudin:sda:31.74",
+            actor=Actor(role="system", id="t"),
+            version=1,
+        ),
+    )
+    await record(
+        deps,
+        StatusChanged(
+            event_id=uuid.uuid4(),
+            occurred_at=T0 + timedelta(days=1),
+            report_id=on_time,
+            correlation_id="c",
+            from_state=ReportState.WAITING,
+            to_state=ReportState.SCHEDULED,
+            unit_id="sudin:sda:31.74",
+            actor=Actor(role="unit_officer", id="t"),
+            version=2,
+        ),
+    )
+    stored = await reports.events(str(late))
+    assert stored is not None and [type(e) for e in stored] == [ReportRouted]
+    assert await clocks.reports_due_in("2026-11") == sorted([str(late), str(on_time)])
+    assert await clocks.reports_due_in("2026-12") == []
+    assert await clocks.open_arrivals() == [("kelurahan", T0)]
+    outcomes = await clocks.outcomes(T0, T0 + timedelta(days=30))
+    assert outcomes == {("kelurahan", "running"): 1, ("sudin", "on_time"): 1}

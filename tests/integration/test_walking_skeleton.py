@@ -91,9 +91,10 @@ def test_report_travels_to_waiting_at_its_kelurahan(platform: Platform) -> None:
 
     # Downstream consumers saw it too: the SLA clock runs and the public count includes it.
     sla = eventually(
-        lambda: httpx.get(platform.url("sla-monitor", f"/v1/sla/cases/{report_id}")).json()[
-            "assignments"
-        ]
+        lambda: httpx.get(
+            platform.url("sla-monitor", f"/v1/sla/cases/{report_id}"),
+            headers=platform.admin_headers(),
+        ).json()["assignments"]
     )
     assert sla[0]["unit_id"] == f"kelurahan:{bangka['kode']}"
 

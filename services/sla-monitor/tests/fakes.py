@@ -7,38 +7,76 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from aduan_shared.events import Event, StatusChanged
+from aduan_shared.events import Event, ReportRouted
 from aduan_sla_monitor.adapters.store import ReportEvents, SignalRow
+from aduan_sla_monitor.clock import Recorded
+from aduan_sla_monitor.views import ClockRow
+
+
+def version(e: Recorded) -> int:
+    return 0 if isinstance(e, ReportRouted) else e.version
 
 
 class MemoryReports:
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, Any]] = {}
 
-    async def record(self, event: StatusChanged) -> list[StatusChanged]:
+    async def record(self, event: Recorded) -> list[Recorded]:
         doc = self.docs.setdefault(str(event.report_id), {"events": {}, "rev": 0})
-        doc["events"][event.version] = event
+        doc["events"][version(event)] = event
         doc["scan"] = True
         doc["rev"] += 1
-        return sorted(doc["events"].values(), key=lambda e: e.version)
+        return sorted(doc["events"].values(), key=version)
 
-    async def save_assignments(self, report_id: str, views: list[dict[str, Any]]) -> None:
-        self.docs[report_id]["assignments"] = views
-
-    async def events(self, report_id: str) -> list[StatusChanged] | None:
+    async def events(self, report_id: str) -> list[Recorded] | None:
         doc = self.docs.get(report_id)
-        return None if doc is None else sorted(doc["events"].values(), key=lambda e: e.version)
+        return None if doc is None else sorted(doc["events"].values(), key=version)
+
+    async def events_of(self, report_ids: list[str]) -> list[list[Recorded]]:
+        return [
+            sorted(self.docs[r]["events"].values(), key=version)
+            for r in sorted(report_ids)
+            if r in self.docs
+        ]
 
     async def to_scan(self) -> AsyncIterator[ReportEvents]:
         for rid, doc in list(self.docs.items()):
             if doc.get("scan"):
-                evs = sorted(doc["events"].values(), key=lambda e: e.version)
-                yield ReportEvents(rid, doc["rev"], evs)
+                yield ReportEvents(rid, doc["rev"], sorted(doc["events"].values(), key=version))
 
     async def close(self, report_id: str, rev: int) -> None:
         doc = self.docs[report_id]
         if doc["rev"] == rev:
             doc["scan"] = False
+
+
+class MemoryClocks:
+    """The `clocks` index in memory, with the Mongo queries' meaning."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, ClockRow] = {}
+
+    async def replace_report(self, report_id: str, rows: list[ClockRow]) -> None:
+        for key in [k for k, r in self.rows.items() if r.report_id == report_id]:
+            del self.rows[key]
+        self.rows.update({r.key: r for r in rows})
+
+    async def reports_due_in(self, month: str) -> list[str]:
+        return sorted({r.report_id for r in self.rows.values() if r.deadline_month == month})
+
+    async def open_arrivals(self) -> list[tuple[str, datetime]]:
+        return [
+            (r.unit_kind, r.arrived_at)
+            for r in self.rows.values()
+            if r.kind == "response" and r.outcome == "running"
+        ]
+
+    async def outcomes(self, since: datetime, until: datetime) -> dict[tuple[str, str], int]:
+        out: dict[tuple[str, str], int] = {}
+        for r in self.rows.values():
+            if r.kind == "response" and since <= r.deadline <= until:
+                out[(r.unit_kind, r.outcome)] = out.get((r.unit_kind, r.outcome), 0) + 1
+        return out
 
 
 class MemorySignals:

@@ -8,6 +8,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
+from aduan_shared.auth import JwtVerifier, issue_dev_token
+from aduan_shared.cityconfig import Head, PenaltyStep
+from aduan_shared.errors import install_problem_handlers
 from aduan_shared.events import (
     Actor,
     ReportState,
@@ -17,18 +20,22 @@ from aduan_shared.events import (
     derive_id,
 )
 from aduan_shared.metrics import ServiceMetrics
-from aduan_sla_monitor.api import create_api
+from aduan_shared.settings import AuthSettings
+from aduan_sla_monitor.api import LedgerSource, create_api
 from aduan_sla_monitor.calendars import JAKARTA, SlaPolicy
-from aduan_sla_monitor.handlers import Deps, record_status_change
+from aduan_sla_monitor.handlers import Deps, record
+from aduan_sla_monitor.metrics import SlaGauges
 from aduan_sla_monitor.scanner import Scanner
 from fastapi import FastAPI
 
-from .fakes import MemoryPublisher, MemoryReports, MemorySignals
+from .fakes import MemoryClocks, MemoryPublisher, MemoryReports, MemorySignals
 
 S = ReportState
 KEL = "kelurahan:3171011001"
 T0 = datetime(2026, 11, 17, 10, tzinfo=JAKARTA)  # a Tuesday
 POLICY = SlaPolicy()
+DEFAULT_PENALTY = (PenaltyStep(min_breaches=1, cut_percent=10),)
+SECRET = "sla-test-secret-0123456789abcdef0123"
 
 
 def day(d: float) -> datetime:
@@ -52,9 +59,11 @@ def change(
     )
 
 
-def heads(unit_id: str, at: datetime) -> str:
+def heads(unit_id: str, at: datetime) -> Head:
     """Pak A heads the unit until 2026-11-22, Bu B from the 23rd (Jakarta dates)."""
-    return "official:A" if at.astimezone(JAKARTA).date() < date(2026, 11, 23) else "official:B"
+    if at.astimezone(JAKARTA).date() < date(2026, 11, 23):
+        return Head(official_id="official:A", name="Pak A", **{"from": date(2020, 1, 1)})
+    return Head(official_id="official:B", name="Bu B", **{"from": date(2026, 11, 23)})
 
 
 class Clock:
@@ -70,8 +79,9 @@ class World:
         self.reports = MemoryReports()
         self.signals = MemorySignals()
         self.publisher = MemoryPublisher(failures)
+        self.clocks = MemoryClocks()
         self.clock = Clock(now)
-        self.deps = Deps(self.reports, ServiceMetrics("sla-test"), POLICY, self.clock)
+        self.deps = Deps(self.reports, self.clocks, ServiceMetrics("sla-test"), POLICY)
 
     def scanner(self, publisher: MemoryPublisher | None = None) -> Scanner:
         return Scanner(
@@ -86,7 +96,7 @@ class World:
 
     async def record(self, *events: StatusChanged) -> None:
         for e in events:
-            await record_status_change(self.deps, e)
+            await record(self.deps, e)
 
 
 REPORT = uuid.UUID(int=61)
@@ -231,24 +241,39 @@ async def test_recording_is_idempotent_and_order_free() -> None:
     in_order, shuffled = World(day(4)), World(day(4))
     await in_order.record(*events)
     await shuffled.record(events[2], events[0], events[2], events[1], events[0])
-    a = in_order.reports.docs[str(REPORT)]["assignments"]
-    b = shuffled.reports.docs[str(REPORT)]["assignments"]
-    assert a == b
-    assert [x["unit_id"] for x in a] == [KEL, "crm-admin", "sudin:sda:jaksel"]
-    assert [x["charged"] for x in a] == [True, False, True]
+    assert in_order.clocks.rows == shuffled.clocks.rows
+    rows = sorted(in_order.clocks.rows.values(), key=lambda r: r.key)
+    # The pool stay (assignment :2) is uncharged, so it has no clock in the index.
+    assert [(r.key, r.unit_kind, r.outcome) for r in rows] == [
+        (f"{REPORT}:1/response", "kelurahan", "on_time"),
+        (f"{REPORT}:3/response", "sudin", "running"),
+    ]
+
+
+def api_app(world: World, penalty: tuple[PenaltyStep, ...] = DEFAULT_PENALTY) -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.state.auth = JwtVerifier(AuthSettings(AUTH_JWT_SECRET=SECRET))
+    source = LedgerSource(world.reports, world.clocks, POLICY, heads)
+    app.include_router(create_api(world.reports, world.signals, source, penalty, world.clock))
+    return app
+
+
+def bearer(*roles: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_dev_token(SECRET, sub='t', roles=roles)}"}
 
 
 async def test_case_api_shows_assignments_warnings_and_breaches() -> None:
     world = World(day(6.5))
     await world.record(WAITING)
     await world.scanner().scan()
-    app = FastAPI()
-    app.include_router(create_api(world.reports, world.signals, POLICY, world.clock))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://t"
+        transport=httpx.ASGITransport(app=api_app(world)), base_url="http://t"
     ) as client:
-        body: dict[str, Any] = (await client.get(f"/v1/sla/cases/{REPORT}")).json()
-        empty = (await client.get(f"/v1/sla/cases/{uuid.uuid4()}")).json()
+        leader = bearer("leader")
+        body: dict[str, Any] = (await client.get(f"/v1/sla/cases/{REPORT}", headers=leader)).json()
+        empty = (await client.get(f"/v1/sla/cases/{uuid.uuid4()}", headers=leader)).json()
+        anonymous = await client.get(f"/v1/sla/cases/{REPORT}")
     (a,) = body["assignments"]
     assert a["unit_id"] == KEL and a["arrived_at"] == T0.isoformat()
     assert a["deadline"] == day(6).isoformat()
@@ -258,3 +283,73 @@ async def test_case_api_shows_assignments_warnings_and_breaches() -> None:
     assert [b["official_id"] for b in body["breaches"]] == ["official:B"]
     assert all(s["published"] for s in body["warnings"] + body["breaches"])
     assert empty["assignments"] == [] and empty["breaches"] == []
+    assert anonymous.status_code == 401
+
+
+async def test_ledger_and_breaches_in_json_and_csv_with_the_head_at_each_deadline() -> None:
+    # Two reports at the same kelurahan: deadlines on the 22nd (Pak A) and the 23rd (Bu B).
+    other = uuid.UUID(int=62)
+    world = World(day(30))
+    await world.record(
+        change(other, 1, S.RECEIVED, S.WAITING, day(-1)),
+        WAITING,
+        change(REPORT, 2, S.WAITING, S.IN_PROGRESS, day(1)),
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api_app(world)), base_url="http://t"
+    ) as client:
+        leader = bearer("leader")
+        ledger = (await client.get("/v1/sla/ledger?month=2026-11", headers=leader)).json()
+        csv_body = await client.get(
+            "/v1/sla/ledger?month=2026-11", headers={**leader, "Accept": "text/csv"}
+        )
+        breaches = (
+            await client.get(f"/v1/sla/breaches?month=2026-11&unit_id={KEL}", headers=leader)
+        ).json()
+        none = (await client.get("/v1/sla/breaches?month=2026-12", headers=leader)).json()
+        bad = await client.get("/v1/sla/ledger?month=2026-13", headers=leader)
+        officer = await client.get("/v1/sla/ledger", headers=bearer("unit_officer"))
+    assert [
+        (o["official_id"], o["breach_count"], o["cut_percent"]) for o in ledger["officials"]
+    ] == [
+        ("official:A", 1, 10),
+        ("official:B", 1, 10),
+    ]
+    assert ledger["policy"] == [{"min_breaches": 1, "cut_percent": 10}]
+    assert [b["report_id"] for b in breaches["breaches"]] == [str(other), str(REPORT)]
+    assert breaches["breaches"][0]["deadline"] == "2026-11-22T10:00:00+07:00"
+    assert none["breaches"] == []
+    assert csv_body.headers["content-type"].startswith("text/csv")
+    assert csv_body.text.splitlines() == [
+        "month,official_id,official_name,breaches_in_month,cut_percent,deadline,unit_id,kind,"
+        "report_id,tracking_code",
+        f"2026-11,official:A,Pak A,1,10,2026-11-22T10:00:00+07:00,{KEL},response,{other},",
+        f"2026-11,official:B,Bu B,1,10,2026-11-23T10:00:00+07:00,{KEL},response,{REPORT},",
+    ]
+    assert bad.status_code == 422 and "YYYY-MM" in bad.json()["detail"]
+    assert officer.status_code == 403
+
+
+async def test_gauges_count_the_backlog_by_age_and_the_on_time_ratio() -> None:
+    world = World(day(6.5))
+    late, on_time = uuid.UUID(int=63), uuid.UUID(int=64)
+    await world.record(
+        WAITING,  # still waiting at 6.5 days: backlog 6d+, and late
+        change(late, 1, S.RECEIVED, S.WAITING, day(-1)),
+        change(late, 2, S.WAITING, S.SCHEDULED, day(5.5)),  # handled after its deadline
+        change(on_time, 1, S.RECEIVED, S.WAITING, day(0), unit="sudin:sda:3171"),
+        change(on_time, 2, S.WAITING, S.SCHEDULED, day(1), unit="sudin:sda:3171"),
+        change(uuid.UUID(int=65), 1, S.RECEIVED, S.WAITING, day(4.2)),  # 2.3 days old
+    )
+    metrics = ServiceMetrics("sla-gauges-test")
+    gauges = SlaGauges(world.clocks, metrics, world.clock)
+    await gauges.recount()
+
+    def value(name: str, **labels: str) -> float | None:
+        return metrics.registry.get_sample_value(f"aduan_sla_gauges_test_{name}", labels)
+
+    assert value("open_assignments", unit_kind="kelurahan", age="6d+") == 1
+    assert value("open_assignments", unit_kind="kelurahan", age="1-3d") == 1
+    assert value("open_assignments", unit_kind="sudin", age="6d+") == 0
+    assert value("on_time_ratio", unit_kind="kelurahan") == 0  # one running late, one late
+    assert value("on_time_ratio", unit_kind="sudin") == 1

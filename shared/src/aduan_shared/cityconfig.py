@@ -80,6 +80,29 @@ class LifecyclePolicy(_Strict):
     evidence_distance_m: float = Field(default=300.0, gt=0)  # photo_far_from_location
 
 
+class DeadlineDays(_Strict):
+    """Days to respond and the warning points (days after arrival, before the deadline)."""
+
+    days: int = Field(default=6, gt=0)
+    warning_days: tuple[int, ...] = (4, 5)
+
+
+class PenaltyStep(_Strict):
+    """One row of the tunjangan policy table: this cut from this many breaches in a month."""
+
+    min_breaches: int = Field(ge=1)
+    cut_percent: float = Field(gt=0, le=100)
+
+
+class SlaConfig(DeadlineDays):
+    """DOMAIN.md "Deadlines (SLA) and the tunjangan penalty": how days count, per category."""
+
+    mode: Literal["calendar", "working"] = "calendar"
+    extra_days_off: tuple[date, ...] = ()  # city days off beyond national holidays/cuti bersama
+    categories: dict[str, DeadlineDays] = {}  # per category name: its own days and warnings
+    penalty: tuple[PenaltyStep, ...] = (PenaltyStep(min_breaches=1, cut_percent=10),)
+
+
 class CityFile(_Strict):
     name: str
     tracking_prefix: str = "JKT"
@@ -88,6 +111,7 @@ class CityFile(_Strict):
     boundaries: BoundariesConfig
     routing: RoutingPolicy = RoutingPolicy()
     lifecycle: LifecyclePolicy = LifecyclePolicy()
+    sla: SlaConfig = SlaConfig()
     categories: str | None = None
     units: str | None = None
 

@@ -242,6 +242,9 @@ class _SlaSignal(Event):
     kind: Literal["response", "estimate_missed"]
     deadline: AwareDatetime
     days_elapsed: float
+    # Extensions: the report's public code (never the reporter) and the official's name.
+    tracking_code: str | None = None
+    official_name: str | None = None
 
 
 class SlaWarning(_SlaSignal):

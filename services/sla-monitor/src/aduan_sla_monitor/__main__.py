@@ -1,4 +1,7 @@
-"""`python -m aduan_sla_monitor`: run the sla-monitor service."""
+"""`aduan-sla-monitor`: run the sla-monitor service; `aduan-sla-monitor ledger --month YYYY-MM`:
+rebuild a month's ledger from the topics (see :mod:`aduan_sla_monitor.replay`)."""
+
+import sys
 
 from aduan_shared.service import serve
 
@@ -7,6 +10,10 @@ from aduan_sla_monitor.config import Settings
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["ledger"]:
+        from aduan_sla_monitor.replay import main as ledger_main
+
+        raise SystemExit(ledger_main(sys.argv[2:]))
     settings = Settings()
     serve(lambda: create_app(settings), settings)
 

@@ -36,6 +36,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from aduan_shared.cityconfig import SlaConfig
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 END_OF_DAY = time(23, 59, 59)
@@ -153,3 +154,15 @@ class SlaPolicy:
             for k in sorted(set(rule.warning_days))
             if 0 < k < rule.days
         )
+
+
+def policy_from_config(config: SlaConfig, tz: tzinfo = JAKARTA) -> SlaPolicy:
+    """The SLA policy a city's `city.yaml` `sla:` section describes, in the city's timezone."""
+    return SlaPolicy(
+        calendar=Calendar(Mode(config.mode), tz, frozenset(config.extra_days_off)),
+        default=DeadlineRule(config.days, config.warning_days),
+        per_category={
+            name: DeadlineRule(rule.days, rule.warning_days)
+            for name, rule in config.categories.items()
+        },
+    )

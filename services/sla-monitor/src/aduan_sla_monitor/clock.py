@@ -1,13 +1,17 @@
-"""Assignments and their clocks, built from status-changed facts (DOMAIN.md "Deadlines (SLA)").
+"""Assignments and their clocks, built from recorded facts (DOMAIN.md "Deadlines (SLA)").
 
-Pure domain code: :func:`assignments` folds a sequence of ``StatusChanged`` events into one
-:class:`Assignment` per stay of a report at a unit, and :func:`due_signals` says which warnings
-and breaches are due at an injected ``now``. Nothing here reads the clock or does I/O, so a
-replay of the same events gives the same assignments, deadlines and signal keys.
+Pure domain code: :func:`assignments` folds a report's ``ReportRouted`` (its arrival at the first
+unit, as version 0) and ``StatusChanged`` events (versions 1, 2, …) into one :class:`Assignment`
+per stay of the report at a unit, and :func:`due_signals` says which warnings and breaches are
+due at an injected ``now``. Nothing here reads the clock or does I/O, so a replay of the same
+events gives the same assignments, deadlines and signal keys. An assignment is numbered by its
+place among the report's stays (``<report_id>:1``, ``:2``, …), so its id does not depend on
+whether the routing or the first status change was seen first.
 
 Rules (each a test in ``tests/test_clock.py``):
 
-- **Arrival** opens a stay: ``waiting`` at a unit, or ``disposition`` to a Sudin. Its
+- **Arrival** opens a stay: the routing to a unit, ``waiting`` at a unit, or ``disposition`` to a
+  Sudin (the same unit again is the same stay). Its
   ``response`` clock runs from that event; deadline and warning points come from the
   :class:`~aduan_sla_monitor.calendars.SlaPolicy` (per category).
 - **Coordination** (``coordination``, the admin pool ``crm-admin``) is a stay too, measured
@@ -41,9 +45,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, TypeAlias
 
-from aduan_shared.events import ReportState, StatusChanged
+from aduan_shared.events import ReportRouted, ReportState, StatusChanged
 
 from aduan_sla_monitor.calendars import SlaPolicy, WarningPoint, end_of_day
 
@@ -53,6 +57,51 @@ ARRIVAL_STATES = frozenset({ReportState.WAITING, ReportState.DISPOSITION})
 
 ClockKind = Literal["response", "estimate_missed"]
 SignalType = Literal["warning", "breach"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What the clocks need of one recorded event: a status change, or the routing (version 0)."""
+
+    report_id: str
+    version: int
+    at: datetime
+    from_state: ReportState | None
+    to_state: ReportState
+    unit_id: str | None
+    correlation_id: str
+    category: str | None = None
+    tracking_code: str | None = None
+    estimated_completion: datetime | None = None
+    merged: bool = False  # rejected as a duplicate of another report
+
+    @classmethod
+    def of(cls, event: StatusChanged | ReportRouted) -> Fact:
+        common: dict[str, Any] = {
+            "report_id": str(event.report_id),
+            "at": event.occurred_at,
+            "correlation_id": event.correlation_id,
+            "category": event.category,
+            "tracking_code": event.tracking_code,
+        }
+        if isinstance(event, ReportRouted):
+            pool = event.needs_coordination or event.unit_id is None
+            return cls(
+                version=0,
+                from_state=ReportState.RECEIVED,
+                to_state=ReportState.COORDINATION if pool else ReportState.WAITING,
+                unit_id=None if pool else event.unit_id,
+                **common,
+            )
+        return cls(
+            version=event.version,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            unit_id=event.unit_id,
+            estimated_completion=event.estimated_completion,
+            merged=event.duplicate_of is not None,
+            **common,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,6 +141,9 @@ class Assignment:
     unit_id: str
     category: str | None
     arrived_at: datetime
+    #: Of the event that opened the stay (signals carry it, so a breach traces to its cause).
+    correlation_id: str = ""
+    tracking_code: str | None = None
     left_at: datetime | None = None
     charged: bool = True
     exempt: bool = False
@@ -116,6 +168,8 @@ class Signal:
     deadline: datetime
     days_elapsed: float
     warning_days: int | None = None
+    correlation_id: str = ""
+    tracking_code: str | None = None
 
     @property
     def key(self) -> str:
@@ -172,41 +226,43 @@ class _Stay:
 
 
 class _ReportFold:
-    """Folds one report's events, in version order, into its stays."""
+    """Folds one report's facts, in version order, into its stays."""
 
     def __init__(self, policy: SlaPolicy) -> None:
         self.policy = policy
         self.stays: list[_Stay] = []
         self.current: _Stay | None = None
         self.category: str | None = None
+        self.tracking_code: str | None = None
 
-    def apply(self, e: StatusChanged) -> None:
-        self.category = e.category or self.category
-        if e.to_state is ReportState.REJECTED:
-            self._leave(e.occurred_at, exempt=e.duplicate_of is not None)
-        elif e.to_state is ReportState.COORDINATION:
+    def apply(self, f: Fact) -> None:
+        self.category = f.category or self.category
+        self.tracking_code = f.tracking_code or self.tracking_code
+        if f.to_state is ReportState.REJECTED:
+            self._leave(f.at, exempt=f.merged)
+        elif f.to_state is ReportState.COORDINATION:
             if self.current is None or self.current.assignment.charged:
-                self._leave(e.occurred_at)
-                self._open(e, e.unit_id or ADMIN_POOL, charged=False)
-        elif e.to_state in ARRIVAL_STATES and self._is_arrival(e):
-            self._leave(e.occurred_at)
-            self._open(e, e.unit_id or ADMIN_POOL, charged=True)
+                self._leave(f.at)
+                self._open(f, f.unit_id or ADMIN_POOL, charged=False)
+        elif f.to_state in ARRIVAL_STATES and self._is_arrival(f):
+            self._leave(f.at)
+            self._open(f, f.unit_id or ADMIN_POOL, charged=True)
         elif self.current is not None and self.current.assignment.charged:
-            self._progress(self.current, e)
+            self._progress(self.current, f)
 
-    def _is_arrival(self, e: StatusChanged) -> bool:
+    def _is_arrival(self, f: Fact) -> bool:
         cur = self.current
         if cur is None or not cur.assignment.charged:
             return True
-        return e.unit_id is not None and e.unit_id != cur.assignment.unit_id
+        return f.unit_id is not None and f.unit_id != cur.assignment.unit_id
 
-    def _progress(self, stay: _Stay, e: StatusChanged) -> None:
-        at, frm, to = e.occurred_at, e.from_state, e.to_state
+    def _progress(self, stay: _Stay, f: Fact) -> None:
+        at, frm, to = f.at, f.from_state, f.to_state
         if to is ReportState.SCHEDULED:
             stay.stop_kind("response", at)
             stay.stop_kind("estimate_missed", at)
-            if e.estimated_completion is not None:
-                stay.clocks.append(self._estimate_clock(e))
+            if f.estimated_completion is not None:
+                stay.clocks.append(self._estimate_clock(f, f.estimated_completion))
         elif to is ReportState.VERIFICATION:
             stay.pend(at)
         elif to is ReportState.DONE:
@@ -215,24 +271,25 @@ class _ReportFold:
         elif to is ReportState.IN_PROGRESS and frm is ReportState.VERIFICATION:
             stay.resume()
 
-    def _estimate_clock(self, e: StatusChanged) -> Clock:
-        assert e.estimated_completion is not None
-        day = e.estimated_completion.astimezone(self.policy.tz).date()
+    def _estimate_clock(self, f: Fact, estimate: datetime) -> Clock:
+        day = estimate.astimezone(self.policy.tz).date()
         return Clock(
-            clock_id=f"estimate_missed:{e.version}",
+            clock_id=f"estimate_missed:{f.version}",
             kind="estimate_missed",
-            started_at=e.occurred_at,
+            started_at=f.at,
             deadline=end_of_day(day, self.policy.tz),
         )
 
-    def _open(self, e: StatusChanged, unit_id: str, *, charged: bool) -> None:
-        at = e.occurred_at
+    def _open(self, f: Fact, unit_id: str, *, charged: bool) -> None:
+        at = f.at
         assignment = Assignment(
-            assignment_id=f"{e.report_id}:{e.version}",
-            report_id=str(e.report_id),
+            assignment_id=f"{f.report_id}:{len(self.stays) + 1}",
+            report_id=f.report_id,
             unit_id=unit_id,
             category=self.category,
             arrived_at=at,
+            correlation_id=f.correlation_id,
+            tracking_code=self.tracking_code,
             charged=charged,
         )
         stay = _Stay(assignment)
@@ -258,19 +315,24 @@ class _ReportFold:
         self.current = None
 
 
-def assignments(events: Iterable[StatusChanged], policy: SlaPolicy) -> list[Assignment]:
-    """All stays of the reports in `events` (any order; each report's events sorted by version).
+Recorded: TypeAlias = StatusChanged | ReportRouted
+
+
+def assignments(events: Iterable[Recorded | Fact], policy: SlaPolicy) -> list[Assignment]:
+    """All stays of the reports in `events` (any order; each report's facts sorted by version,
+    the routing first).
 
     Ordered by report (first seen) and arrival.
     """
-    by_report: dict[str, list[StatusChanged]] = defaultdict(list)
+    by_report: dict[str, dict[int, Fact]] = defaultdict(dict)
     for e in events:
-        by_report[str(e.report_id)].append(e)
+        f = e if isinstance(e, Fact) else Fact.of(e)
+        by_report[f.report_id].setdefault(f.version, f)
     result: list[Assignment] = []
-    for evs in by_report.values():
+    for facts in by_report.values():
         fold = _ReportFold(policy)
-        for e in sorted(evs, key=lambda x: x.version):
-            fold.apply(e)
+        for version in sorted(facts):
+            fold.apply(facts[version])
         result.extend(s.freeze() for s in fold.stays)
     return result
 
@@ -290,6 +352,8 @@ def _signal(a: Assignment, c: Clock, at: datetime, warning_days: int | None = No
         deadline=c.deadline,
         days_elapsed=(at - a.arrived_at) / timedelta(days=1),
         warning_days=warning_days,
+        correlation_id=a.correlation_id,
+        tracking_code=a.tracking_code,
     )
 
 

@@ -1,20 +1,25 @@
-"""Kafka subscriber: each status change is recorded and the report's assignments recomputed."""
+"""Kafka subscribers: each routing and status change is recorded and the report's clocks recomputed.
+
+The routing is the report's arrival at its first unit (or in the admin pool); the status changes
+are everything after. Both are stored per report and version, so redelivery and order do not
+matter; the `clocks` index is rewritten from all of the report's events each time.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 
-from aduan_shared.events import REPORT_STATUS_CHANGED, StatusChanged
+from aduan_shared.events import REPORT_ROUTED, REPORT_STATUS_CHANGED, ReportRouted, StatusChanged
 from aduan_shared.kafka import subscriber_options
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
 from faststream.kafka import KafkaRouter
 
-from aduan_sla_monitor.adapters.store import ReportStore
+from aduan_sla_monitor.adapters.store import ClockIndex, ReportStore
 from aduan_sla_monitor.calendars import SlaPolicy
-from aduan_sla_monitor.clock import assignments
-from aduan_sla_monitor.scanner import Now, utc_now
-from aduan_sla_monitor.views import assignment_view
+from aduan_sla_monitor.clock import Recorded, assignments
+from aduan_sla_monitor.views import clock_rows
 
 log = get_logger(__name__)
 
@@ -22,34 +27,42 @@ log = get_logger(__name__)
 @dataclass
 class Deps:
     reports: ReportStore
+    clocks: ClockIndex
     metrics: ServiceMetrics
     policy: SlaPolicy
-    now: Now = utc_now
+
+    @property
+    def tz(self) -> tzinfo:
+        return self.policy.tz
 
 
-async def record_status_change(deps: Deps, event: StatusChanged) -> None:
-    """Store the event (idempotent by version, any order) and the assignments it leads to."""
+async def record(deps: Deps, event: Recorded) -> None:
+    """Store the event (idempotent by version, any order) and index the clocks it leads to."""
     events = await deps.reports.record(event)
-    now = deps.now()
     stays = assignments(events, deps.policy)
-    await deps.reports.save_assignments(
-        str(event.report_id), [assignment_view(a, now) for a in stays]
-    )
+    await deps.clocks.replace_report(str(event.report_id), clock_rows(stays, deps.tz))
 
 
-def create_router(deps: Deps) -> KafkaRouter:
+def create_router(deps: Deps, service: str = "sla-monitor") -> KafkaRouter:
+    """The subscribers, in consumer group `aduan-<service>` (replicas share it)."""
     router = KafkaRouter()
-    recorded = deps.metrics.counter("status_changes_recorded_total", "Status changes recorded")
-
-    @router.subscriber(
-        REPORT_STATUS_CHANGED,
-        title=f"{REPORT_STATUS_CHANGED}:clock",
-        **subscriber_options("sla-monitor"),
+    recorded = deps.metrics.counter(
+        "events_recorded_total", "Routings and status changes recorded", ("topic",)
     )
+    options = subscriber_options(service)
+
+    @router.subscriber(REPORT_ROUTED, title=f"{REPORT_ROUTED}:arrival", **options)
+    async def on_routed(event: ReportRouted) -> None:
+        """Record the report's arrival at its first unit (or the admin pool)."""
+        await record(deps, event)
+        recorded.labels(REPORT_ROUTED).inc()
+        log.info("routing_recorded", unit_id=event.unit_id)
+
+    @router.subscriber(REPORT_STATUS_CHANGED, title=f"{REPORT_STATUS_CHANGED}:clock", **options)
     async def on_status_changed(event: StatusChanged) -> None:
         """Record the status change and recompute the report's assignments and clocks."""
-        await record_status_change(deps, event)
-        recorded.inc()
+        await record(deps, event)
+        recorded.labels(REPORT_STATUS_CHANGED).inc()
         log.info("status_change_recorded", version=event.version, to_state=event.to_state)
 
     return router

@@ -16,20 +16,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from aduan_shared.events import Event, SlaBreached, SlaWarning, StatusChanged, derive_id
+from aduan_shared.events import Event, SlaBreached, SlaWarning, derive_id
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
 
 from aduan_sla_monitor.adapters.store import ReportStore, SignalRow, SignalStore
 from aduan_sla_monitor.calendars import SlaPolicy
 from aduan_sla_monitor.clock import Signal, assignments, due_signals
+from aduan_sla_monitor.ledger import HeadOf
 from aduan_sla_monitor.views import needs_scan
 
 log = get_logger(__name__)
 
 Now = Callable[[], datetime]
-#: The official heading a unit at an instant (`CityConfig.head_of(...).official_id`).
-HeadOf = Callable[[str, datetime], str]
 
 
 class Publisher(Protocol):
@@ -40,23 +39,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def signal_event(
-    s: Signal, events: list[StatusChanged], head_of: HeadOf
-) -> SlaWarning | SlaBreached:
-    """The event of a signal: a pure function of the signal and the report's events.
+def signal_event(s: Signal, head_of: HeadOf) -> SlaWarning | SlaBreached:
+    """The event of a signal: a pure function of the signal (so of the report's events).
 
     The official is the head of the unit when the signal fell due (for a breach: at the
-    deadline). The correlation id is that of the status change that opened the assignment.
+    deadline). The correlation id is that of the event that opened the assignment.
     """
-    opened = {f"{e.report_id}:{e.version}": e for e in events}.get(s.assignment_id)
+    head = head_of(s.unit_id, s.at)
     common = {
         "event_id": derive_id("sla-signal", s.key),
         "occurred_at": s.at,
         "report_id": s.report_id,
-        "correlation_id": opened.correlation_id if opened else f"sla:{s.key}",
+        "correlation_id": s.correlation_id or f"sla:{s.key}",
         "assignment_id": s.assignment_id,
         "unit_id": s.unit_id,
-        "official_id": head_of(s.unit_id, s.at),
+        "official_id": head.official_id,
+        "official_name": head.name,
+        "tracking_code": s.tracking_code,
         "kind": s.kind,
         "deadline": s.deadline,
         "days_elapsed": round(s.days_elapsed, 6),
@@ -99,7 +98,9 @@ class Scanner:
         self._now = now
         self._lease = timedelta(seconds=lease_s)
         self._sent = (
-            metrics.counter("signals_sent_total", "SLA warnings and breaches sent", ("type",))
+            metrics.counter(
+                "signals_sent_total", "SLA warnings and breaches sent", ("type", "kind")
+            )
             if metrics
             else None
         )
@@ -113,7 +114,7 @@ class Scanner:
             result.reports += 1
             stays = assignments(report.events, self._policy)
             for s in due_signals(stays, now):
-                event = signal_event(s, report.events, self._head_of)
+                event = signal_event(s, self._head_of)
                 row = SignalRow(
                     key=s.key,
                     type=s.type,
@@ -147,6 +148,6 @@ class Scanner:
         await self._signals.mark_published(key)
         result.published += 1
         if self._sent is not None:
-            self._sent.labels(event.event_type.rsplit(".", 1)[1]).inc()
+            self._sent.labels(event.event_type.rsplit(".", 1)[1], event.kind).inc()
         log.info("sla_signal_sent", key=key, event_type=event.event_type, unit_id=event.unit_id)
         return True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from aduan_sla_monitor.clock import Assignment, Clock
@@ -79,3 +81,87 @@ def needs_scan(assignments: list[Assignment]) -> bool:
     return any(
         c.stopped_at is None for a in assignments if a.charged and not a.exempt for c in a.clocks
     )
+
+
+Outcome = str  # on_time | late | running | pending (verification)
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    """One clock of a charged assignment, as the `clocks` index stores it."""
+
+    key: str
+    report_id: str
+    assignment_id: str
+    unit_id: str
+    unit_kind: str
+    kind: str
+    arrived_at: datetime
+    deadline: datetime
+    deadline_month: str
+    stopped_at: datetime | None
+    outcome: Outcome
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "_id": self.key,
+            "report_id": self.report_id,
+            "assignment_id": self.assignment_id,
+            "unit_id": self.unit_id,
+            "unit_kind": self.unit_kind,
+            "kind": self.kind,
+            "arrived_at": self.arrived_at,
+            "deadline": self.deadline,
+            "deadline_month": self.deadline_month,
+            "stopped_at": self.stopped_at,
+            "outcome": self.outcome,
+        }
+
+
+def unit_kind(unit_id: str) -> str:
+    """`kelurahan`, `kecamatan`, `kota`, `dinas` or `sudin` from the unit id's prefix."""
+    return unit_id.split(":", 1)[0] if ":" in unit_id else "other"
+
+
+def outcome(c: Clock) -> Outcome:
+    if c.stopped_at is not None:
+        return "on_time" if c.stopped_at <= c.deadline else "late"
+    return "running" if c.pending_since is None else "pending"
+
+
+def clock_rows(stays: Iterable[Assignment], tz: tzinfo) -> list[ClockRow]:
+    """The rows of the `clocks` index: every clock of the charged, non-exempt assignments."""
+    return [
+        ClockRow(
+            key=f"{a.assignment_id}/{c.clock_id}",
+            report_id=a.report_id,
+            assignment_id=a.assignment_id,
+            unit_id=a.unit_id,
+            unit_kind=unit_kind(a.unit_id),
+            kind=c.kind,
+            arrived_at=a.arrived_at,
+            deadline=c.deadline,
+            deadline_month=c.deadline.astimezone(tz).strftime("%Y-%m"),
+            stopped_at=c.stopped_at,
+            outcome=outcome(c),
+        )
+        for a in stays
+        if a.charged and not a.exempt
+        for c in a.clocks
+    ]
+
+
+#: Upper bounds (days since arrival) of the backlog's age buckets; the last is open-ended.
+AGE_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("0-1d", 1),
+    ("1-3d", 3),
+    ("3-4d", 4),
+    ("4-5d", 5),
+    ("5-6d", 6),
+    ("6d+", float("inf")),
+)
+
+
+def age_bucket(arrived_at: datetime, now: datetime) -> str:
+    days = (now - arrived_at).total_seconds() / 86400
+    return next(label for label, upper in AGE_BUCKETS if days < upper)

@@ -1,10 +1,17 @@
-"""MongoDB stores: each report's status changes (`reports`) and the signals sent (`signals`).
+"""MongoDB stores: each report's recorded events (`reports`), an index of its clocks
+(`clocks`) and the signals sent (`signals`).
 
-`reports`: one document per report, `_id` = report id, its status-changed events under
-`events.<version>` (a redelivery or an out-of-order event lands in its own slot, so recording is
-idempotent and order-free), the assignments last computed from them, and `scan`/`rev`: `scan`
-is true while a clock may still produce a signal; `rev` changes on every event so a scanner only
-clears `scan` when no event arrived since it read the report.
+`reports`: one document per report, `_id` = report id, its routing under `events.0` and its
+status-changed events under `events.<version>` (a redelivery or an out-of-order event lands in its
+own slot, so recording is idempotent and order-free), and `scan`/`rev`: `scan` is true while a
+clock may still produce a signal; `rev` changes on every event so a scanner only clears `scan`
+when no event arrived since it read the report.
+
+`clocks`: one document per clock of a charged assignment (`_id` = `<assignment id>/<clock id>`),
+rewritten from the report's events after each of them: unit, unit kind, arrival, deadline and its
+month, and whether and when it stopped. It is derived data — the ledger recomputes breaches from
+the events — and serves as the index the ledger and the metrics query (by deadline month, by open
+backlog, by outcome).
 
 `signals`: one document per warning or breach, `_id` = the signal's key. Inserting it is the
 claim: a duplicate key means another scan (or replica, or an earlier run) already has it, so each
@@ -19,18 +26,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from aduan_shared.events import StatusChanged
+from aduan_shared.events import ReportRouted, StatusChanged
 from aduan_shared.mongo import Document
-from pymongo import ReturnDocument
+from pymongo import DeleteMany, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from aduan_sla_monitor.clock import Recorded
+from aduan_sla_monitor.views import ClockRow
 
 
 @dataclass(frozen=True)
 class ReportEvents:
     report_id: str
     rev: int
-    events: list[StatusChanged]
+    events: list[Recorded]
 
 
 @dataclass(frozen=True)
@@ -44,11 +54,11 @@ class SignalRow:
 
 
 class ReportStore(Protocol):
-    async def record(self, event: StatusChanged) -> list[StatusChanged]: ...
+    async def record(self, event: Recorded) -> list[Recorded]: ...
 
-    async def save_assignments(self, report_id: str, views: list[dict[str, Any]]) -> None: ...
+    async def events(self, report_id: str) -> list[Recorded] | None: ...
 
-    async def events(self, report_id: str) -> list[StatusChanged] | None: ...
+    async def events_of(self, report_ids: list[str]) -> list[list[Recorded]]: ...
 
     def to_scan(self) -> AsyncIterator[ReportEvents]: ...
 
@@ -67,11 +77,19 @@ class SignalStore(Protocol):
     async def for_report(self, report_id: str) -> list[SignalRow]: ...
 
 
-def _events(doc: Document) -> list[StatusChanged]:
+def _version(event: Recorded) -> int:
+    return 0 if isinstance(event, ReportRouted) else event.version
+
+
+def _parse(stored: dict[str, Any]) -> Recorded:
+    if stored.get("event_type") == ReportRouted.model_fields["event_type"].default:
+        return ReportRouted.model_validate(stored)
+    return StatusChanged.model_validate(stored)
+
+
+def _events(doc: Document) -> list[Recorded]:
     stored = doc.get("events") or {}
-    return sorted(
-        (StatusChanged.model_validate(e) for e in stored.values()), key=lambda e: e.version
-    )
+    return sorted((_parse(e) for e in stored.values()), key=_version)
 
 
 class MongoReportStore:
@@ -81,11 +99,11 @@ class MongoReportStore:
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("scan", partialFilterExpression={"scan": True})
 
-    async def record(self, event: StatusChanged) -> list[StatusChanged]:
+    async def record(self, event: Recorded) -> list[Recorded]:
         doc = await self._reports.find_one_and_update(
             {"_id": str(event.report_id)},
             {
-                "$set": {f"events.{event.version}": event.model_dump(mode="json"), "scan": True},
+                "$set": {f"events.{_version(event)}": event.model_dump(mode="json"), "scan": True},
                 "$inc": {"rev": 1},
             },
             upsert=True,
@@ -94,12 +112,14 @@ class MongoReportStore:
         assert doc is not None
         return _events(doc)
 
-    async def save_assignments(self, report_id: str, views: list[dict[str, Any]]) -> None:
-        await self._reports.update_one({"_id": report_id}, {"$set": {"assignments": views}})
-
-    async def events(self, report_id: str) -> list[StatusChanged] | None:
+    async def events(self, report_id: str) -> list[Recorded] | None:
         doc = await self._reports.find_one({"_id": report_id}, {"events": 1})
         return None if doc is None else _events(doc)
+
+    async def events_of(self, report_ids: list[str]) -> list[list[Recorded]]:
+        """The recorded events of each report in `report_ids` (unknown ones left out)."""
+        cursor = self._reports.find({"_id": {"$in": report_ids}}, {"events": 1}).sort("_id")
+        return [_events(doc) async for doc in cursor]
 
     async def to_scan(self) -> AsyncIterator[ReportEvents]:
         async for doc in self._reports.find({"scan": True}, {"events": 1, "rev": 1}):
@@ -166,3 +186,51 @@ class MongoSignalStore:
     async def for_report(self, report_id: str) -> list[SignalRow]:
         cursor = self._signals.find({"report_id": report_id}).sort("_id")
         return [_row(doc) async for doc in cursor]
+
+
+class ClockIndex(Protocol):
+    async def replace_report(self, report_id: str, rows: list[ClockRow]) -> None: ...
+
+    async def reports_due_in(self, month: str) -> list[str]: ...
+
+    async def open_arrivals(self) -> list[tuple[str, datetime]]: ...
+
+    async def outcomes(self, since: datetime, until: datetime) -> dict[tuple[str, str], int]: ...
+
+
+class MongoClockIndex:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._clocks = db["clocks"]
+
+    async def ensure_indexes(self) -> None:
+        await self._clocks.create_index("report_id")
+        await self._clocks.create_index("deadline_month")
+        await self._clocks.create_index([("kind", 1), ("deadline", 1)])
+
+    async def replace_report(self, report_id: str, rows: list[ClockRow]) -> None:
+        """The report's clocks as now computed; clocks no longer there are removed."""
+        keys = [r.key for r in rows]
+        ops: list[Any] = [ReplaceOne({"_id": r.key}, r.document(), upsert=True) for r in rows]
+        ops.append(DeleteMany({"report_id": report_id, "_id": {"$nin": keys}}))
+        await self._clocks.bulk_write(ops, ordered=True)
+
+    async def reports_due_in(self, month: str) -> list[str]:
+        """Reports with a clock whose deadline falls in `month` (`YYYY-MM`, city time)."""
+        found = await self._clocks.distinct("report_id", {"deadline_month": month})
+        return sorted(str(r) for r in found)
+
+    async def open_arrivals(self) -> list[tuple[str, datetime]]:
+        """(unit kind, arrival) of every response clock still running (the units' backlog)."""
+        cursor = self._clocks.find(
+            {"kind": "response", "outcome": "running"}, {"unit_kind": 1, "arrived_at": 1}
+        )
+        return [(d["unit_kind"], d["arrived_at"]) async for d in cursor]
+
+    async def outcomes(self, since: datetime, until: datetime) -> dict[tuple[str, str], int]:
+        """Response clocks with a deadline in [since, until], counted by unit kind and outcome."""
+        pipeline: list[Document] = [
+            {"$match": {"kind": "response", "deadline": {"$gte": since, "$lte": until}}},
+            {"$group": {"_id": {"k": "$unit_kind", "o": "$outcome"}, "n": {"$sum": 1}}},
+        ]
+        cursor = await self._clocks.aggregate(pipeline)
+        return {(d["_id"]["k"], d["_id"]["o"]): int(d["n"]) async for d in cursor}
