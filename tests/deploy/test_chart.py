@@ -345,3 +345,14 @@ def test_production_ingress_has_tls(production_docs: Docs) -> None:
     ingress = one(production_docs, "Ingress", "aduan-public")
     hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
     assert hosts <= {h for tls in ingress["spec"]["tls"] for h in tls["hosts"]}
+
+
+def test_disruption_budgets_never_block_a_drain(docs: Docs) -> None:
+    hpas = {h["metadata"]["name"]: h["spec"] for h in find(docs, "HorizontalPodAutoscaler")}
+    budgets = find(docs, "PodDisruptionBudget")
+    assert budgets
+    for pdb in budgets:
+        name = pdb["metadata"]["name"]
+        deployment = one(docs, "Deployment", name)["spec"]
+        fewest = hpas[name]["minReplicas"] if name in hpas else deployment["replicas"]
+        assert pdb["spec"]["minAvailable"] < fewest, name

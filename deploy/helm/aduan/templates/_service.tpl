@@ -331,7 +331,8 @@ spec:
           type: Utilization
           averageUtilization: {{ $svc.hpa.targetCPUUtilizationPercentage }}
 {{- end }}
-{{- if and $svc.pdb.enabled (or $svc.hpa.enabled (gt (int ($svc.replicas | default 1)) 1)) }}
+{{- $fewest := ternary (int $svc.hpa.minReplicas) (int ($svc.replicas | default 1)) (eq $svc.hpa.enabled true) }}
+{{- if and $svc.pdb.enabled (gt $fewest 1) }}
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
