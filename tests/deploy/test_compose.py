@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from aduan_devstack.helm import go_binary
 from aduan_devstack.kafka_setup import KAFKA_VERSION
 from aduan_devstack.services import SERVICES, load_env_file
 from aduan_shared.events import ALL_TOPICS
@@ -162,3 +164,43 @@ def test_docker_compose_config_where_the_client_has_compose() -> None:
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def resolved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The project as compose itself loads it (compose-go: schema, interpolation, merge keys)."""
+    go = go_binary()
+    if go is None:
+        pytest.fail("composecheck needs Go (https://go.dev/doc/install): `go` was not found")
+    binary = tmp_path_factory.mktemp("composecheck") / "composecheck"
+    build = subprocess.run(
+        [go, "build", "-o", str(binary), "."],
+        cwd=Path(__file__).parent / "composecheck", capture_output=True, text=True,
+        check=False, timeout=540, env={**os.environ, "GOFLAGS": "-buildvcs=false -mod=readonly"},
+    )  # fmt: skip
+    assert build.returncode == 0, f"building composecheck failed: {build.stderr[-2000:]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADUAN_", "COMPOSE_"))}
+    proc = subprocess.run(
+        [str(binary), str(COMPOSE)], capture_output=True, text=True, check=False, timeout=60,
+        env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    loaded: dict[str, Any] = yaml.safe_load(proc.stdout)
+    return loaded
+
+
+def test_compose_loads_it_as_intended(resolved: dict[str, Any]) -> None:
+    services = resolved["services"]
+    assert set(services) == INFRA | {spec.name for spec in SERVICES}
+    for spec in SERVICES:
+        svc = services[spec.name]
+        assert Path(svc["build"]["context"]) == REPO
+        assert svc["build"]["args"] == {"SERVICE": spec.name}
+        key = svc["environment"]["ADUAN_VAULT_PRIVATE_KEY"]
+        assert bool(key) == (spec.name == "notifier"), spec.name  # dev.env's only there
+        assert svc["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+        city, boundaries = (Path(v["source"]) for v in svc["volumes"][:2])
+        assert (city / "city.yaml").is_file()
+        assert boundaries == REPO.parent / "shared" / "data" / "jakarta"
+    script = services["kafka-topics"]["command"][0]
+    assert 'for name in "$t" "$t.dlq"' in script  # $$ escapes interpolation
