@@ -356,3 +356,17 @@ def test_disruption_budgets_never_block_a_drain(docs: Docs) -> None:
         deployment = one(docs, "Deployment", name)["spec"]
         fewest = hpas[name]["minReplicas"] if name in hpas else deployment["replicas"]
         assert pdb["spec"]["minAvailable"] < fewest, name
+
+
+def test_the_packaged_chart_carries_the_linked_files(
+    run_helm: Callable[..., Any], default_docs: Docs, tmp_path: Path
+) -> None:
+    """`helm package` stores what files/ links to, so a chart from a registry renders the same."""
+    proc = run_helm("package", "{chart}", "-d", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    (package,) = tmp_path.glob("aduan-*.tgz")
+    rendered = run_helm("template", "aduan", package, "--namespace", "aduan")
+    assert rendered.returncode == 0, rendered.stderr
+    import yaml
+
+    assert [d for d in yaml.safe_load_all(rendered.stdout) if d] == default_docs
