@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 from aduan_notifier.api import create_api
-from aduan_notifier.domain import Notification
+from aduan_notifier.domain import Notification, ReportFacts
 from aduan_notifier.handlers import Deps, create_router
 from aduan_shared.auth import Role, issue_dev_token
 from aduan_shared.events import (
@@ -55,6 +55,9 @@ class MemoryStates:
     async def state_of(self, report_id: str) -> ReportState | None:
         found = self.states.get(report_id)
         return found[1] if found else None
+
+    async def facts_of(self, report_id: str) -> ReportFacts | None:
+        return None
 
 
 def change(to: ReportState, version: int) -> bytes:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from aduan_shared.events import (
     Event,
+    ReportReceived,
     ReportState,
     SlaBreached,
     SlaWarning,
@@ -14,7 +17,9 @@ from aduan_shared.events import (
     StatusChanged,
 )
 
-#: States whose arrival the reporter hears about (DOMAIN.md; issue 7 adds the sending).
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+#: States whose arrival the reporter hears about (DOMAIN.md), and the template that tells them.
 REPORTER_STATES = {
     ReportState.WAITING: "routed",
     ReportState.COORDINATION: "routed",
@@ -23,31 +28,104 @@ REPORTER_STATES = {
     ReportState.DONE: "done",
     ReportState.REJECTED: "rejected",
 }
+#: States in which a unit holds a case it must respond to.
+UNIT_ARRIVALS = {ReportState.WAITING, ReportState.DISPOSITION}
+#: The verifier's unit id (units.yaml `verifier.id`), the default of NOTIFIER_VERIFIER_UNIT_ID.
+VERIFIER = "verifier"
 
 
 @dataclass(frozen=True)
 class Notification:
-    recipient_kind: Literal["reporter", "unit"]
+    recipient_kind: Literal["reporter", "unit"]  # the verifier is a unit
     recipient: str  # a vault reference (reporter_ref, asker_ref) or a unit_id, never a contact
     template: str
-    text: str | None = None  # the message itself, where it is decided here (status answers)
+    text: str | None = None  # filled in when rendered (handlers)
     params: dict[str, str] = field(default_factory=dict)
 
 
-def notifications_for(event: Event) -> list[Notification]:
-    """The notifications `event` calls for, in a stable order."""
+@dataclass(frozen=True)
+class ReportFacts:
+    """What the notifier has learnt of a report from its status changes (for SLA signals)."""
+
+    tracking_code: str | None = None
+    category: str | None = None
+
+
+def wib(at: datetime) -> str:
+    """A moment as Jakarta people read it: `31/12/2026 23:59`."""
+    return at.astimezone(JAKARTA).strftime("%d/%m/%Y %H:%M")
+
+
+def _day(at: datetime) -> str:
+    return at.astimezone(JAKARTA).strftime("%d/%m/%Y")
+
+
+def reporter_template(event: StatusChanged) -> str | None:
+    """The reporter's template for a status change, or None if they are not told.
+
+    `done` → `in_progress` is a reopening; the verifier sending work back (`verification` →
+    `in_progress`) is internal: the reporter was never told it was done.
+    """
+    if event.to_state is ReportState.IN_PROGRESS:
+        if event.from_state is ReportState.DONE:
+            return "reopened"
+        if event.from_state is ReportState.VERIFICATION:
+            return None
+    return REPORTER_STATES.get(event.to_state)
+
+
+def notifications_for(
+    event: Event, facts: ReportFacts | None = None, verifier: str = VERIFIER
+) -> list[Notification]:
+    """The notifications `event` calls for, in a stable order.
+
+    `facts` gives SLA signals (which carry no tracking code) the report's code and category.
+    Unit notifications carry the tracking code, the category and dates only: never the
+    reporter's words, identity or contact.
+    """
+    if isinstance(event, ReportReceived):
+        if not event.reporter_ref:
+            return []
+        return [Notification("reporter", event.reporter_ref, "received", None, _code(event))]
     if isinstance(event, StatusChanged):
-        out: list[Notification] = []
-        template = REPORTER_STATES.get(event.to_state)
-        if template and event.reporter_ref:
-            out.append(Notification("reporter", event.reporter_ref, template))
-        if event.to_state == ReportState.WAITING and event.unit_id:
-            out.append(Notification("unit", event.unit_id, "unit_new_case"))
-        return out
+        return _for_status_change(event, verifier)
     if isinstance(event, SlaWarning | SlaBreached):
         kind = "sla_breached" if isinstance(event, SlaBreached) else "sla_warning"
-        return [Notification("unit", event.unit_id, kind)]
+        known = facts or ReportFacts()
+        # Newer SLA signals carry the code themselves; older ones only through `facts`.
+        code = getattr(event, "tracking_code", None) or known.tracking_code
+        params = {
+            "tracking_code": code or "-",
+            "deadline": wib(event.deadline),
+            "days": f"{event.days_elapsed:.1f}".removesuffix(".0"),
+            "kind": event.kind,
+        }
+        return [Notification("unit", event.unit_id, kind, None, params)]
     return []
+
+
+def _code(event: ReportReceived | StatusChanged) -> dict[str, str]:
+    return {"tracking_code": event.tracking_code} if event.tracking_code else {}
+
+
+def _for_status_change(event: StatusChanged, verifier: str) -> list[Notification]:
+    out: list[Notification] = []
+    template = reporter_template(event)
+    if template and event.reporter_ref:
+        params = _code(event)
+        if event.to_state is ReportState.SCHEDULED and event.estimated_completion:
+            params["date"] = _day(event.estimated_completion)
+        if event.to_state in (ReportState.DONE, ReportState.REJECTED):
+            params["note"] = event.note or "-"
+        out.append(Notification("reporter", event.reporter_ref, template, None, params))
+    unit_params = {**_code(event), "category": event.category or "-"}
+    if event.to_state in UNIT_ARRIVALS and event.unit_id:
+        arrived_new = event.from_state in (None, ReportState.RECEIVED)
+        kind = "unit_new_case" if arrived_new else "unit_handover"
+        out.append(Notification("unit", event.unit_id, kind, None, unit_params))
+    if event.to_state is ReportState.VERIFICATION:
+        out.append(Notification("unit", verifier, "verifier_case", None, unit_params))
+    return out
 
 
 def status_answer(asked: StatusAsked, state: ReportState | None) -> Notification | None:
@@ -61,17 +139,11 @@ def status_answer(asked: StatusAsked, state: ReportState | None) -> Notification
         return None
     code = asked.tracking_code
     if code is None:
-        text = (
-            "Mohon sertakan kode laporan Anda (contoh: JKT-7K3M9Q2X) agar kami dapat "
-            "memeriksa statusnya."
-        )
-        return Notification("reporter", asked.asker_ref, "status_needs_code", text)
+        return Notification("reporter", asked.asker_ref, "status_needs_code")
     if not asked.found:
-        text = f"Kode laporan {code} tidak kami temukan. Mohon periksa kembali kodenya."
         return Notification(
-            "reporter", asked.asker_ref, "status_unknown_code", text, {"tracking_code": code}
+            "reporter", asked.asker_ref, "status_unknown_code", None, {"tracking_code": code}
         )
     current = state or ReportState.RECEIVED
-    text = f"Status laporan {code}: {current.label}."
     params = {"tracking_code": code, "state": current.value, "label": current.label}
-    return Notification("reporter", asked.asker_ref, "status_answer", text, params)
+    return Notification("reporter", asked.asker_ref, "status_answer", None, params)

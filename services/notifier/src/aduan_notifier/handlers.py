@@ -1,15 +1,19 @@
-"""Kafka subscribers: status changes, SLA signals and status questions become delivery records."""
+"""Kafka subscribers: reports, status changes, SLA signals and status questions become delivery
+records (rendered once, here); the dispatcher sends them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from aduan_shared.events import (
+    REPORT_RECEIVED,
     REPORT_STATUS_ASKED,
     REPORT_STATUS_CHANGED,
     SLA_BREACHED,
     SLA_WARNING,
     Event,
+    ReportReceived,
     SlaBreached,
     SlaWarning,
     StatusAsked,
@@ -21,10 +25,16 @@ from aduan_shared.metrics import ServiceMetrics
 from faststream.kafka import KafkaRouter
 
 from aduan_notifier.adapters.deliveries import DeliveryStore
+from aduan_notifier.adapters.reports import ReportOrigins
 from aduan_notifier.adapters.states import ReportStates
-from aduan_notifier.domain import Notification, notifications_for, status_answer
+from aduan_notifier.domain import VERIFIER, Notification, notifications_for, status_answer
+from aduan_notifier.templates import Language, render
 
 log = get_logger(__name__)
+
+
+def _nothing() -> None:
+    return None
 
 
 @dataclass
@@ -32,6 +42,13 @@ class Deps:
     deliveries: DeliveryStore
     states: ReportStates
     metrics: ServiceMetrics
+    origins: ReportOrigins | None = None
+    #: The language of a notification's recipient (reporters: the setting; units: contacts.yaml).
+    language_of: Callable[[Notification], Language] = field(default=lambda n: "id")
+    #: Called after something was planned (wakes the dispatcher).
+    planned_hook: Callable[[], None] = _nothing
+    verifier: str = VERIFIER
+    group: str = "notifier"
 
 
 def create_router(deps: Deps) -> KafkaRouter:
@@ -41,22 +58,37 @@ def create_router(deps: Deps) -> KafkaRouter:
         "Notifications recorded for delivery",
         ("recipient_kind", "template"),
     )
-    options = subscriber_options("notifier")
+    options = subscriber_options(deps.group)
 
     async def plan(event: Event, notifications: list[Notification]) -> None:
+        new = False
         for notification in notifications:
-            if await deps.deliveries.plan(event, notification):
+            language = deps.language_of(notification)
+            rendered = replace(
+                notification, text=render(notification.template, notification.params, language)
+            )
+            if await deps.deliveries.plan(event, rendered):
+                new = True
                 planned.labels(notification.recipient_kind, notification.template).inc()
                 log.info(
                     "notification_planned",
                     template=notification.template,
                     recipient_kind=notification.recipient_kind,
                 )
+        if new:
+            deps.planned_hook()
+
+    @router.subscriber(REPORT_RECEIVED, title=f"{REPORT_RECEIVED}:notify", **options)
+    async def on_received(event: ReportReceived) -> None:
+        """Keep the report's origin (the id replies thread to) and confirm its tracking code."""
+        if deps.origins is not None:
+            await deps.origins.record(event)
+        await plan(event, notifications_for(event))
 
     @router.subscriber(REPORT_STATUS_CHANGED, title=f"{REPORT_STATUS_CHANGED}:notify", **options)
     async def on_status_changed(event: StatusChanged) -> None:
         await deps.states.record(event)
-        await plan(event, notifications_for(event))
+        await plan(event, notifications_for(event, verifier=deps.verifier))
 
     @router.subscriber(REPORT_STATUS_ASKED, title=f"{REPORT_STATUS_ASKED}:answer", **options)
     async def on_status_asked(event: StatusAsked) -> None:
@@ -65,12 +97,16 @@ def create_router(deps: Deps) -> KafkaRouter:
         answer = status_answer(event, state)
         await plan(event, [answer] if answer else [])
 
+    async def on_sla(event: SlaWarning | SlaBreached) -> None:
+        facts = await deps.states.facts_of(str(event.report_id))
+        await plan(event, notifications_for(event, facts))
+
     @router.subscriber(SLA_WARNING, title=f"{SLA_WARNING}:notify", **options)
     async def on_warning(event: SlaWarning) -> None:
-        await plan(event, notifications_for(event))
+        await on_sla(event)
 
     @router.subscriber(SLA_BREACHED, title=f"{SLA_BREACHED}:notify", **options)
     async def on_breach(event: SlaBreached) -> None:
-        await plan(event, notifications_for(event))
+        await on_sla(event)
 
     return router

@@ -1,14 +1,95 @@
-"""MongoDB delivery records: one per (event, recipient), written before anything is sent."""
+"""MongoDB delivery records: one per (event, recipient), written before anything is sent.
+
+The record is the at-most-once guard. States:
+
+    pending ──claim──▶ sending ──▶ sent | failed | gave_up
+       ▲                  │
+       └──── retry ───────┘   (transient failure, `next_attempt_at` later, attempts left)
+    pending ──▶ failed        (nobody to send to: no contact, unit without contact)
+    sending ──▶ unknown       (still `sending` long after its claim: the process died mid-send)
+
+`claim` is an atomic pending→sending change with a fresh token, so one dispatcher sends; every
+later change is conditional on `status: sending` and that token (the record is checked after the
+send). A delivery found `sending` after a crash may or may not have reached the recipient: it is
+marked `unknown` (published as outcome `failed`) and never sent again — at most once, not at
+least once. Final records carry `outcome` and `outcome_published`, so the `notification.sent`
+event is published (again, identically) until the broker acknowledged it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
-from aduan_shared.events import Event, utcnow
+from aduan_shared.events import Event, ReportReceived, StatusAsked, StatusChanged, utcnow
 from aduan_shared.mongo import Document
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aduan_notifier.domain import Notification
+
+FINAL = ("sent", "failed", "gave_up", "unknown")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    report_id: str
+    topic: str
+    correlation_id: str
+    recipient_kind: str
+    recipient: str
+    template: str
+    text: str
+    params: dict[str, str]
+    status: str
+    attempts: int
+    created_at: datetime
+    source_channel: str | None = None
+    reply_external_id: str | None = None
+    channel: str | None = None
+    outcome: str | None = None
+    error: str | None = None
+    event_id: str | None = None
+    finished_at: datetime | None = None
+
+    @classmethod
+    def from_doc(cls, doc: Document) -> Delivery:
+        return cls(
+            id=doc["_id"],
+            report_id=doc["report_id"],
+            topic=doc["topic"],
+            correlation_id=doc.get("correlation_id") or "",
+            recipient_kind=doc["recipient_kind"],
+            recipient=doc["recipient"],
+            template=doc["template"],
+            text=doc.get("text") or "",
+            params=dict(doc.get("params") or {}),
+            status=doc["status"],
+            attempts=int(doc.get("attempts", 0)),
+            created_at=doc["created_at"],
+            source_channel=doc.get("source_channel"),
+            reply_external_id=doc.get("reply_external_id"),
+            channel=doc.get("channel"),
+            outcome=doc.get("outcome"),
+            error=doc.get("error"),
+            event_id=doc.get("event_id"),
+            finished_at=doc.get("finished_at"),
+        )
+
+
+def delivery_key(event: Event, notification: Notification) -> str:
+    return f"{event.event_id}:{notification.recipient_kind}:{notification.recipient}"
+
+
+def _origin(event: Event) -> tuple[str | None, str | None]:
+    """The channel the event's report or question came from, and the message to reply to."""
+    if isinstance(event, ReportReceived | StatusAsked):
+        return event.channel, event.external_id
+    if isinstance(event, StatusChanged):
+        return event.channel, None
+    return None, None
 
 
 class DeliveryStore(Protocol):
@@ -26,24 +107,32 @@ class MongoDeliveryStore:
         self._deliveries = db["deliveries"]
 
     async def ensure_indexes(self) -> None:
-        await self._deliveries.create_index("status")
+        await self._deliveries.create_index([("status", 1), ("next_attempt_at", 1)])
         await self._deliveries.create_index([("report_id", 1), ("created_at", 1)])
+        await self._deliveries.create_index("outcome_published", sparse=True)
 
     async def plan(self, event: Event, notification: Notification) -> bool:
-        key = f"{event.event_id}:{notification.recipient_kind}:{notification.recipient}"
+        now = utcnow()
+        source_channel, reply_to = _origin(event)
         result = await self._deliveries.update_one(
-            {"_id": key},
+            {"_id": delivery_key(event, notification)},
             {
                 "$setOnInsert": {
                     "report_id": str(event.report_id),
+                    "event_id": str(event.event_id),
                     "topic": event.TOPIC,
+                    "correlation_id": event.correlation_id,
                     "recipient_kind": notification.recipient_kind,
                     "recipient": notification.recipient,
                     "template": notification.template,
                     "text": notification.text,
                     "params": notification.params,
+                    "source_channel": source_channel,
+                    "reply_external_id": reply_to,
                     "status": "pending",
-                    "created_at": utcnow(),
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
                 }
             },
             upsert=True,
@@ -51,5 +140,110 @@ class MongoDeliveryStore:
         return result.upserted_id is not None
 
     async def for_report(self, report_id: str) -> list[dict[str, Any]]:
-        cursor = self._deliveries.find({"report_id": report_id}).sort("created_at", 1)
+        cursor = self._deliveries.find({"report_id": report_id}, {"claim": 0}).sort("created_at", 1)
         return [{**doc, "id": doc.pop("_id")} async for doc in cursor]
+
+    async def get(self, delivery_id: str) -> Delivery | None:
+        doc = await self._deliveries.find_one({"_id": delivery_id})
+        return Delivery.from_doc(doc) if doc else None
+
+    async def due(self, now: datetime, limit: int) -> list[Delivery]:
+        """Pending deliveries whose time has come, the longest waiting first."""
+        cursor = (
+            self._deliveries.find({"status": "pending", "next_attempt_at": {"$lte": now}})
+            .sort("next_attempt_at", 1)
+            .limit(limit)
+        )
+        return [Delivery.from_doc(doc) async for doc in cursor]
+
+    async def postpone(self, delivery_id: str, until: datetime, reason: str) -> None:
+        """Not now (breaker open, rate limit, report not known yet): no attempt is counted."""
+        await self._deliveries.update_one(
+            {"_id": delivery_id, "status": "pending"},
+            {"$set": {"next_attempt_at": until, "waiting_for": reason}},
+        )
+
+    async def claim(
+        self, delivery_id: str, token: str, channel: str, now: datetime
+    ) -> Delivery | None:
+        """pending → sending, counting the attempt; None if another dispatcher has it."""
+        doc = await self._deliveries.find_one_and_update(
+            {"_id": delivery_id, "status": "pending"},
+            {
+                "$set": {
+                    "status": "sending",
+                    "claim": token,
+                    "sending_at": now,
+                    "channel": channel,
+                },
+                "$inc": {"attempts": 1},
+                "$unset": {"waiting_for": ""},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return Delivery.from_doc(doc) if doc else None
+
+    async def retry(self, delivery_id: str, token: str, at: datetime, error: str) -> bool:
+        """sending → pending again at `at`; False if the claim was lost meanwhile."""
+        result = await self._deliveries.update_one(
+            {"_id": delivery_id, "status": "sending", "claim": token},
+            {"$set": {"status": "pending", "next_attempt_at": at, "error": error}},
+        )
+        return result.modified_count == 1
+
+    async def finish(
+        self,
+        delivery_id: str,
+        token: str | None,
+        *,
+        status: str,
+        channel: str,
+        now: datetime,
+        error: str | None = None,
+    ) -> bool:
+        """sending (with `token`) or, without a token, pending → a final status whose outcome
+        is still to be published; False if the record was not in that state."""
+        if status not in FINAL:
+            raise ValueError(f"{status} is not a final status")
+        match: dict[str, Any] = {"_id": delivery_id}
+        match.update({"status": "sending", "claim": token} if token else {"status": "pending"})
+        outcome = "failed" if status == "unknown" else status
+        result = await self._deliveries.update_one(
+            match,
+            {
+                "$set": {
+                    "status": status,
+                    "outcome": outcome,
+                    "channel": channel,
+                    "error": error,
+                    "finished_at": now,
+                    "outcome_published": False,
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    async def mark_lost(self, now: datetime, sending_before: datetime) -> int:
+        """`sending` claims older than `sending_before` → `unknown` (never resent)."""
+        result = await self._deliveries.update_many(
+            {"status": "sending", "sending_at": {"$lt": sending_before}},
+            {
+                "$set": {
+                    "status": "unknown",
+                    "outcome": "failed",
+                    "error": "unknown_after_crash",
+                    "finished_at": now,
+                    "outcome_published": False,
+                }
+            },
+        )
+        return result.modified_count
+
+    async def unpublished(self, limit: int) -> list[Delivery]:
+        cursor = self._deliveries.find({"outcome_published": False}).limit(limit)
+        return [Delivery.from_doc(doc) async for doc in cursor]
+
+    async def mark_published(self, delivery_id: str) -> None:
+        await self._deliveries.update_one(
+            {"_id": delivery_id}, {"$set": {"outcome_published": True}}
+        )

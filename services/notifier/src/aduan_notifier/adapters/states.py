@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Protocol
+from typing import Any, Protocol
 
 from aduan_shared.events import ReportState, StatusChanged
 from aduan_shared.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from aduan_notifier.domain import ReportFacts
 
 
 class ReportStates(Protocol):
@@ -18,18 +20,26 @@ class ReportStates(Protocol):
 
     async def state_of(self, report_id: str) -> ReportState | None: ...
 
+    async def facts_of(self, report_id: str) -> ReportFacts | None:
+        """The tracking code and category the report's status changes carried."""
+        ...
+
 
 class MongoReportStates:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._states = db["report_states"]
 
     async def record(self, event: StatusChanged) -> None:
-        fields = {
+        fields: dict[str, Any] = {
             "state": event.to_state.value,
             "version": event.version,
             "unit_id": event.unit_id,
             "at": event.occurred_at,
         }
+        if event.tracking_code:
+            fields["tracking_code"] = event.tracking_code
+        if event.category:
+            fields["category"] = event.category
         # An older or redelivered version matches nothing; its upsert then collides with the
         # document holding a version >= this one, which is kept.
         with suppress(DuplicateKeyError):
@@ -42,3 +52,9 @@ class MongoReportStates:
     async def state_of(self, report_id: str) -> ReportState | None:
         doc = await self._states.find_one({"_id": report_id}, {"state": 1})
         return ReportState(doc["state"]) if doc else None
+
+    async def facts_of(self, report_id: str) -> ReportFacts | None:
+        doc = await self._states.find_one({"_id": report_id}, {"tracking_code": 1, "category": 1})
+        if doc is None:
+            return None
+        return ReportFacts(doc.get("tracking_code"), doc.get("category"))

@@ -1,0 +1,1 @@
+"""Channel senders: one small module each; endpoints and credentials come from settings."""

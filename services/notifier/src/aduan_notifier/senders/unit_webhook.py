@@ -1,0 +1,32 @@
+"""Units' webhooks (contacts.yaml): `POST {url}`, signed `X-Aduan-Signature`.
+
+The body carries the report's tracking code, the template and the text: a unit message is
+built from unit templates only, so it holds nothing about the reporter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from aduan_notifier.senders.base import SIGNATURE_HEADER, Outbound, json_body, post, sign
+
+
+class UnitWebhookSender:
+    def __init__(self, client: httpx.AsyncClient, secret: str) -> None:
+        self._client, self._secret = client, secret
+
+    async def send(self, address: Mapping[str, str], message: Outbound) -> None:
+        body = json_body(
+            {
+                "delivery_id": message.key,
+                "unit_id": message.recipient,
+                "report_id": message.report_id,
+                "tracking_code": message.tracking_code,
+                "template": message.template,
+                "message": message.text,
+            }
+        )
+        headers = {SIGNATURE_HEADER: sign(self._secret, body), "Idempotency-Key": message.key}
+        await post(self._client, address["url"], body=body, headers=headers)
