@@ -302,12 +302,14 @@ async def reported(
     *,
     description: str = "Jalan berlubang di depan sekolah",
     publish: bool = True,
+    anonymous: bool = False,
 ) -> Report:
-    """A report as intake makes it: the contact sealed in the vault, then `report.received`."""
+    """A report as intake makes it: the contact sealed in the vault, then `report.received`
+    (an anonymous one has no reporter_ref at all)."""
     rid = uuid.uuid4()
     code = f"JKT-{uuid.uuid4().hex[:8].upper()}"
-    ref = f"rep-{uuid.uuid4().hex}"
-    if contact is not None:
+    ref = None if anonymous else f"rep-{uuid.uuid4().hex}"
+    if contact is not None and ref is not None:
         await n.vault.put(ref, seal(PUBLIC_KEY, contact), channel)
     event = ReportReceived(
         event_id=uuid.uuid4(),
@@ -467,8 +469,26 @@ async def test_lapor_status_push_by_its_own_tracking_id(notifier: Notifier, worl
         ("/api/complaints/LAP-4711/followups", True)
     ] * 2
     done = next(r.json() for r in pushes if r.json()["status"] == "done")
-    assert done["message"] == f"Laporan {report.code} selesai. Catatan petugas: Sudah ditambal"
-    assert done["tracking_id"] == "LAP-4711" and done["aduan_tracking_code"] == report.code
+    assert done == {
+        "tracking_id": "LAP-4711",
+        "aduan_tracking_code": report.code,
+        "status": "done",
+        "message": f"Laporan {report.code} selesai. Catatan petugas: Sudah ditambal",
+        "followup_id": next(
+            r["_id"] for r in await notifier.deliveries(report.id, 2) if r["template"] == "done"
+        ),
+    }
+
+
+async def test_an_anonymous_lapor_complaint_is_updated_on_lapor(
+    notifier: Notifier, world: World
+) -> None:
+    report = await reported(notifier, "lapor", None, "LAP-ANON-1", anonymous=True)
+    [row] = await notifier.deliveries(report.id)
+    assert (row["recipient"], row["status"], row["channel"]) == ("channel:lapor", "sent", "lapor")
+    [push] = world.lapor.matching("LAP-ANON-1")
+    assert push.path == "/api/complaints/LAP-ANON-1/followups" and push.authorized
+    assert push.json()["message"] == received_text(report.code)
 
 
 async def test_jaki_push_through_the_signed_backend_webhook(

@@ -3,7 +3,12 @@
 import uuid
 from datetime import UTC, datetime
 
-from aduan_notifier.domain import ReportFacts, notifications_for, status_answer
+from aduan_notifier.domain import (
+    LAPOR_COMPLAINT,
+    ReportFacts,
+    notifications_for,
+    status_answer,
+)
 from aduan_notifier.templates import render
 from aduan_shared.events import (
     Actor,
@@ -193,3 +198,11 @@ def test_sla_signals_name_the_report_by_the_code_seen_in_its_status_changes() ->
         "days": "4",
         "kind": "response",
     }
+
+
+def test_an_anonymous_lapor_complaint_is_updated_on_lapor_itself() -> None:
+    anonymous = change(ReportState.DONE, reporter_ref=None).model_copy(update={"channel": "lapor"})
+    [n] = notifications_for(anonymous)
+    assert (n.recipient_kind, n.recipient, n.template) == ("reporter", LAPOR_COMPLAINT, "done")
+    other = change(ReportState.DONE, reporter_ref=None).model_copy(update={"channel": "twitter"})
+    assert notifications_for(other) == []

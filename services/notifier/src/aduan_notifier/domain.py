@@ -30,6 +30,9 @@ REPORTER_STATES = {
 }
 #: States in which a unit holds a case it must respond to.
 UNIT_ARRIVALS = {ReportState.WAITING, ReportState.DISPOSITION}
+#: The recipient of an anonymous LAPOR! complaint's updates: LAPOR! itself, which shows them on
+#: the complaint (the push is addressed by LAPOR!'s own id, no contact is needed).
+LAPOR_COMPLAINT = "channel:lapor"
 #: The verifier's unit id (units.yaml `verifier.id`), the default of NOTIFIER_VERIFIER_UNIT_ID.
 VERIFIER = "verifier"
 
@@ -37,7 +40,8 @@ VERIFIER = "verifier"
 @dataclass(frozen=True)
 class Notification:
     recipient_kind: Literal["reporter", "unit"]  # the verifier is a unit
-    recipient: str  # a vault reference (reporter_ref, asker_ref) or a unit_id, never a contact
+    #: A vault reference (reporter_ref, asker_ref), LAPOR_COMPLAINT or a unit_id; never a contact.
+    recipient: str
     template: str
     text: str | None = None  # filled in when rendered (handlers)
     params: dict[str, str] = field(default_factory=dict)
@@ -84,9 +88,10 @@ def notifications_for(
     reporter's words, identity or contact.
     """
     if isinstance(event, ReportReceived):
-        if not event.reporter_ref:
+        reporter = _reporter(event)
+        if reporter is None:
             return []
-        return [Notification("reporter", event.reporter_ref, "received", None, _code(event))]
+        return [Notification("reporter", reporter, "received", None, _code(event))]
     if isinstance(event, StatusChanged):
         return _for_status_change(event, verifier)
     if isinstance(event, SlaWarning | SlaBreached):
@@ -104,6 +109,14 @@ def notifications_for(
     return []
 
 
+def _reporter(event: ReportReceived | StatusChanged) -> str | None:
+    """Whom the reporter's updates go to: their vault reference; for an anonymous LAPOR!
+    complaint, LAPOR! itself; else nobody."""
+    if event.reporter_ref:
+        return event.reporter_ref
+    return LAPOR_COMPLAINT if event.channel == "lapor" else None
+
+
 def _code(event: ReportReceived | StatusChanged) -> dict[str, str]:
     return {"tracking_code": event.tracking_code} if event.tracking_code else {}
 
@@ -111,13 +124,14 @@ def _code(event: ReportReceived | StatusChanged) -> dict[str, str]:
 def _for_status_change(event: StatusChanged, verifier: str) -> list[Notification]:
     out: list[Notification] = []
     template = reporter_template(event)
-    if template and event.reporter_ref:
+    reporter = _reporter(event)
+    if template and reporter:
         params = _code(event)
         if event.to_state is ReportState.SCHEDULED and event.estimated_completion:
             params["date"] = _day(event.estimated_completion)
         if event.to_state in (ReportState.DONE, ReportState.REJECTED):
             params["note"] = event.note or "-"
-        out.append(Notification("reporter", event.reporter_ref, template, None, params))
+        out.append(Notification("reporter", reporter, template, None, params))
     unit_params = {**_code(event), "category": event.category or "-"}
     if event.to_state in UNIT_ARRIVALS and event.unit_id:
         arrived_new = event.from_state in (None, ReportState.RECEIVED)

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from aduan_notifier.adapters.deliveries import Delivery
 from aduan_notifier.adapters.reports import ReportOrigins
-from aduan_notifier.adapters.vault import VaultReader, VaultUnreadable
+from aduan_notifier.adapters.vault import VaultEntry, VaultReader, VaultUnreadable
+from aduan_notifier.domain import LAPOR_COMPLAINT
 from aduan_notifier.routing import (
     NeedsReport,
     Target,
@@ -32,10 +33,13 @@ class Resolver:
         """The target of `delivery` (contacts opened here live only in the returned value)."""
         if delivery.recipient_kind == "unit":
             return unit_target(self._units.lookup(delivery.recipient))
-        try:
-            entry = await self._vault.open(delivery.recipient)
-        except VaultUnreadable:
-            return Unreachable("contact_unreadable")
+        if delivery.recipient == LAPOR_COMPLAINT:  # an anonymous complaint: no vault entry
+            entry: VaultEntry | None = VaultEntry({}, "lapor")
+        else:
+            try:
+                entry = await self._vault.open(delivery.recipient)
+            except VaultUnreadable:
+                return Unreachable("contact_unreadable")
         if entry is None:
             return Unreachable("no_contact")
         origin = await self._origins.origin_of(delivery.report_id)
