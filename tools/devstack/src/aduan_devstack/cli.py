@@ -10,6 +10,7 @@ from pathlib import Path
 from aduan_devstack.browser import ensure_chromium
 from aduan_devstack.helm import ensure_helm
 from aduan_devstack.infra import INFRA_NAMES, InfraError, infra_from_env, setup_all
+from aduan_devstack.npm import CHARTJS, ensure_npm_package
 from aduan_devstack.paths import default_run_dir
 from aduan_devstack.platform import run_platform, service_procs, start_infra, stop_all
 from aduan_devstack.process import ManagedProcess, log
@@ -27,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
     setup = sub.add_parser(
-        "setup", help="fetch/build/cache Kafka jars, SecantusDB, Prometheus, Chromium, Helm"
+        "setup",
+        help="fetch/build/cache Kafka jars, SecantusDB, Prometheus, Chromium, Helm, Chart.js",
     )
     setup.add_argument(
         "--retry-rs",
@@ -64,6 +66,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     done = setup_all(retry_rs=args.retry_rs, with_py=args.with_py)
     done["chromium"] = f"chromium at {ensure_chromium()} (for the browser tests)"
     done["helm"] = f"helm at {ensure_helm()} (for the chart tests, tests/deploy)"
+    done["chart.js"] = f"{CHARTJS.name} {CHARTJS.version} at {ensure_npm_package(CHARTJS)}"
     for what, where in done.items():
         print(f"{what:<12} {where}")
     log(f"setup done in {time.monotonic() - began:.1f}s")
