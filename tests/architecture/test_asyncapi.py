@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXPECTED = {
     "intake": ({ev.REPORT_STATUS_CHANGED}, {ev.REPORT_RECEIVED, ev.REPORT_STATUS_ASKED}),
     "geo-router": ({ev.REPORT_RECEIVED, ev.REPORT_STATUS_CHANGED}, {ev.REPORT_ROUTED}),
-    "disposition": ({ev.REPORT_ROUTED}, {ev.REPORT_STATUS_CHANGED}),
+    "disposition": ({ev.REPORT_ROUTED}, {ev.REPORT_STATUS_CHANGED, ev.REPORT_RATED}),
     "sla-monitor": (
         {ev.REPORT_ROUTED, ev.REPORT_STATUS_CHANGED},
         {ev.SLA_WARNING, ev.SLA_BREACHED},

@@ -24,6 +24,7 @@ from aduan_shared.cityconfig import load_city
 from aduan_shared.errors import CaseNotFound, StaleVersion
 from aduan_shared.events import (
     Event,
+    ReportRated,
     ReportRouted,
     StatusChanged,
     derived_event_id,
@@ -71,7 +72,7 @@ class MemoryCases:
 
     def __init__(self) -> None:
         self.cases: dict[str, Case] = {}
-        self.outboxes: dict[str, list[StatusChanged]] = {}
+        self.outboxes: dict[str, list[Event]] = {}
         self.extras: dict[str, dict[str, Any]] = {}  # fields beyond the Case (rating, bands)
 
     async def create(self, case: Case, event: StatusChanged) -> Case:
@@ -116,7 +117,7 @@ class MemoryCases:
         start = (page - 1) * PAGE_SIZE
         return found[start : start + PAGE_SIZE], len(found)
 
-    async def outbox(self, report_id: str) -> list[StatusChanged]:
+    async def outbox(self, report_id: str) -> list[Event]:
         return list(self.outboxes.get(report_id, []))
 
     async def published(self, report_id: str, event_ids: Sequence[str]) -> None:
@@ -148,12 +149,13 @@ class MemoryCases:
             frontier = {c.report_id for c in merged}
         return list(dict.fromkeys(found))
 
-    async def rate(self, report_id: str, rating: dict[str, Any]) -> bool:
+    async def rate(self, report_id: str, rating: dict[str, Any], event: ReportRated) -> bool:
         case = self.cases.get(report_id)
         extras = self.extras.setdefault(report_id, {})
         if case is None or case.state.value != "done" or "rating" in extras:
             return False
         extras["rating"] = rating
+        self.outboxes.setdefault(report_id, []).append(event)
         return True
 
     async def rating(self, report_id: str) -> dict[str, Any] | None:
@@ -229,7 +231,7 @@ def assemble(
 ) -> Kit:
     """The service's parts on `cases`; `publisher` None = the broker's (use TestKafkaBroker)."""
     core = service_core("disposition", ServiceSettings(auth_jwt_secret=SecretStr(SECRET)))
-    pub = publisher if publisher is not None else core.publisher(StatusChanged)
+    pub = publisher if publisher is not None else core.publisher(StatusChanged, ReportRated)
     outbox = Outbox(cases, pub, core.metrics)
     live = LiveFeed(cases.versions, poll_s=0.05)
     metrics = DispositionMetrics(core.metrics)

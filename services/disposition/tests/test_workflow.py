@@ -18,7 +18,7 @@ from aduan_shared.errors import (
     TransitionNotAllowed,
     UnsupportedMediaType,
 )
-from aduan_shared.events import Actor, ReportState, StatusChanged, derive_id
+from aduan_shared.events import Actor, ReportRated, ReportState, StatusChanged, derive_id
 from aduan_shared.photos import process_photo
 
 BANGKA = "kelurahan:31.74.03.1002"
@@ -53,7 +53,9 @@ async def act(
 
 
 def published(kit: Any, rid: str) -> list[StatusChanged]:
-    return [e for e in kit.publisher.events if str(e.report_id) == rid]
+    return [
+        e for e in kit.publisher.events if str(e.report_id) == rid and isinstance(e, StatusChanged)
+    ]
 
 
 async def test_a_transition_writes_then_publishes_its_event(kit: Any, routed: Any) -> None:
@@ -233,6 +235,12 @@ async def test_rating_once_and_only_after_done(
     with pytest.raises(NotFound):
         await kit.workflow.rate("JKT-XXXXXXXX", 5, None)
     assert kit.metric("ratings_total", stars="4") == 1
+    # The rating is an event too (for analytics), written with the rating and published once.
+    (rated,) = [e for e in kit.publisher.events if isinstance(e, ReportRated)]
+    case = await kit.cases.get(rid)
+    assert (rated.stars, rated.unit_id, rated.tracking_code) == (4, case.unit_id, code)
+    assert rated.version == case.version and rated.event_id == derive_id(rid, "rated")
+    assert kit.cases.outboxes[rid] == []
 
 
 async def done(kit: Any, rid: str, jpeg: Callable[..., bytes]) -> None:

@@ -18,7 +18,7 @@ from aduan_intake.adapters.store import (
     ReportStatus,
 )
 from aduan_intake.open311 import catalog_from_city
-from aduan_intake.open311_domain import Open311Catalog, redact
+from aduan_intake.open311_domain import Open311Catalog
 from aduan_shared.cityconfig import load_city
 from aduan_shared.events import (
     Location,
@@ -476,27 +476,3 @@ async def test_service_request_ids_override_every_other_filter(
 )
 async def test_bad_filters_are_400(o311: Open311, query: str, fragment: str) -> None:
     assert_errors(await o311.client.get(f"/open311/v2/requests.json?{query}"), 400, fragment)
-
-
-# --- redaction -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "shown"),
-    [
-        ("WA saya +62 812-1234-5678 ya", "WA saya [disamarkan] ya"),
-        ("telp 081212345678.", "telp [disamarkan]."),
-        ("kantor (021) 765 4321", "kantor [disamarkan]"),
-        ("kantor 021-7654321", "kantor [disamarkan]"),
-        ("NIK 3174012345678901 hilang", "NIK [disamarkan] hilang"),
-        ("email ke warga.baik+aduan@mail.co.id", "email ke [disamarkan]"),
-        ("nama saya adalah siti aminah, RT 05", "nama saya adalah [disamarkan], RT 05"),
-        ("Saya bernama Joko. Jalan rusak", "Saya bernama [disamarkan]. Jalan rusak"),
-        (
-            "jalan rusak 200 meter dari halte, sejak 2019",
-            "jalan rusak 200 meter dari halte, sejak 2019",
-        ),
-    ],
-)
-def test_redact(text: str, shown: str) -> None:
-    assert redact(text) == shown

@@ -20,6 +20,8 @@ NOTIFICATION_SENT = "aduan.notification.sent.v1"
 #: Beyond CONTRACTS.md's list: a citizen asked a channel for a report's status (intake →
 #: notifier, which answers on the asker's channel).
 REPORT_STATUS_ASKED = "aduan.report.status-asked.v1"
+#: Beyond CONTRACTS.md's list: the reporter rated a done report (disposition → analytics).
+REPORT_RATED = "aduan.report.rated.v1"
 
 ALL_TOPICS: tuple[str, ...] = (
     REPORT_RECEIVED,
@@ -29,6 +31,7 @@ ALL_TOPICS: tuple[str, ...] = (
     SLA_BREACHED,
     NOTIFICATION_SENT,
     REPORT_STATUS_ASKED,
+    REPORT_RATED,
 )
 
 
@@ -289,6 +292,21 @@ class StatusAsked(Event):
     asked_at: AwareDatetime
 
 
+class ReportRated(Event):
+    """The reporter rated the handling of a done report, once (1–5 stars).
+
+    The citizen's comment stays with the case in disposition: free text may name people.
+    """
+
+    TOPIC: ClassVar[str] = REPORT_RATED
+    event_type: Literal["aduan.report.rated"] = "aduan.report.rated"
+
+    stars: int = Field(ge=1, le=5)
+    unit_id: str | None
+    tracking_code: str
+    version: int = Field(ge=1)  # the case's version when it was rated
+
+
 _MODELS: tuple[type[Event], ...] = (
     ReportReceived,
     ReportRouted,
@@ -297,8 +315,19 @@ _MODELS: tuple[type[Event], ...] = (
     SlaBreached,
     NotificationSent,
     StatusAsked,
+    ReportRated,
 )
 EVENT_MODELS: dict[str, type[Event]] = {m.TOPIC: m for m in _MODELS}
+_BY_TYPE: dict[str, type[Event]] = {m.model_fields["event_type"].default: m for m in _MODELS}
+
+
+def parse_event(raw: str | bytes) -> Event:
+    """An event of any Aduan model from its JSON, by its `event_type` (ValueError if unknown)."""
+    event_type = Event.model_validate_json(raw).event_type
+    model = _BY_TYPE.get(event_type)
+    if model is None:
+        raise ValueError(f"unknown event_type {event_type!r}")
+    return model.model_validate_json(raw)
 
 
 def utcnow() -> datetime:

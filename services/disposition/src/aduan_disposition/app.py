@@ -6,7 +6,7 @@ import asyncio
 
 from aduan_shared.city import resolve_city_dir
 from aduan_shared.cityconfig import load_city, read_areas
-from aduan_shared.events import StatusChanged
+from aduan_shared.events import ReportRated, StatusChanged
 from aduan_shared.photo_store import GridFSPhotoStore
 from aduan_shared.photos import warm_up as photos_warm_up
 from aduan_shared.service import ServiceParts, build_app, service_core
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     cases = MongoCaseStore(core.db)
     photos = GridFSPhotoStore(core.db)
     metrics = DispositionMetrics(core.metrics)
-    outbox = Outbox(cases, core.publisher(StatusChanged), core.metrics)
+    outbox = Outbox(cases, core.publisher(StatusChanged, ReportRated), core.metrics)
     live = LiveFeed(cases.versions, settings.sse_poll_s)
     workflow = Workflow(
         cases,

@@ -181,8 +181,10 @@ def create_tracking(
             422: {"description": "stars not 1-5, or comment too long"},
         },
     )
-    async def rate(tracking_code: str, body: RatingRequest) -> RatingOut:
-        rating = await workflow.rate(tracking_code, body.stars, body.comment)
+    async def rate(tracking_code: str, body: RatingRequest, request: Request) -> RatingOut:
+        rating = await workflow.rate(
+            tracking_code, body.stars, body.comment, request.state.correlation_id
+        )
         return RatingOut.model_validate(rating)
 
     @router.post(

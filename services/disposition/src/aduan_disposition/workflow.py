@@ -28,7 +28,14 @@ from aduan_shared.errors import (
     StaleVersion,
     TransitionNotAllowed,
 )
-from aduan_shared.events import PhotoRef, ReportState, StatusChanged, derive_id, utcnow
+from aduan_shared.events import (
+    PhotoRef,
+    ReportRated,
+    ReportState,
+    StatusChanged,
+    derive_id,
+    utcnow,
+)
 from aduan_shared.logging import get_logger
 from aduan_shared.photo_store import PhotoStore
 from aduan_shared.photos import ProcessedPhoto, process_photo
@@ -230,7 +237,13 @@ class Workflow:
             return t.case
         raise TransitionNotAllowed("the report is changing right now; try again")
 
-    async def rate(self, tracking_code: str, stars: int, comment: str | None) -> dict[str, Any]:
+    async def rate(
+        self,
+        tracking_code: str,
+        stars: int,
+        comment: str | None,
+        correlation_id: str | None = None,
+    ) -> dict[str, Any]:
         """Store the reporter's rating: once, only while the report is done (409 otherwise)."""
         case = await self.by_code(tracking_code)
         if case.state is not ReportState.DONE:
@@ -238,17 +251,29 @@ class Workflow:
                 f"a report can be rated once it is done; it is {case.state.value}",
                 state=case.state.value,
             )
+        rated_at = self._clock()
         rating = {
             "stars": stars,
             "comment": (comment or "").strip() or None,
-            "rated_at": self._clock(),
+            "rated_at": rated_at,
             "version": case.version,
         }
-        if not await self._cases.rate(case.report_id, rating):
+        event = ReportRated(
+            event_id=derive_id(case.report_id, "rated"),
+            occurred_at=rated_at,
+            report_id=uuid.UUID(case.report_id),
+            correlation_id=correlation_id or f"rating:{case.report_id}",
+            stars=stars,
+            unit_id=case.unit_id,
+            tracking_code=case.tracking_code,
+            version=case.version,
+        )
+        if not await self._cases.rate(case.report_id, rating, event):
             if await self._cases.rating(case.report_id) is not None:
                 raise TransitionNotAllowed("this report has already been rated")
             raise TransitionNotAllowed("the report is no longer done")
         self._metrics.ratings.labels(str(stars)).inc()
+        await self._publish(case.report_id)
         return rating
 
     async def by_code(self, tracking_code: str) -> Case:

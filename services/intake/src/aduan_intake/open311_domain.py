@@ -11,6 +11,7 @@ from typing import Any
 
 from aduan_shared.errors import AduanError
 from aduan_shared.events import ReportState
+from aduan_shared.privacy import redact, round_coordinate
 from pydantic import ValidationError
 
 from aduan_intake.adapters.store import CLOSED_STATES, ReportQuery, StoredReport
@@ -94,24 +95,6 @@ def service_json(service: Service) -> dict[str, Any]:
 
 # --- what a report shows ------------------------------------------------------------------------
 
-REDACTED = "[disamarkan]"
-_PERSONAL = (
-    re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # e-mail addresses
-    re.compile(r"(?<!\w)\d{16}(?!\w)"),  # NIK
-    re.compile(r"(?<![\w+])(?:\+62|62|0)[\s.-]?\d(?:[\s.-]?\d){6,12}(?!\w)"),  # phones
-    re.compile(r"\(0\d{1,3}\)[\s.-]?\d(?:[\s.-]?\d){4,8}(?!\w)"),  # "(021) 765 4321"
-)
-_NAME = re.compile(
-    r"(?i)\b((?:nama\s+saya|saya\s+bernama)\s+(?:adalah\s+)?)[^\W\d_]+(?:\s+[^\W\d_]+){0,2}"
-)
-
-
-def redact(text: str) -> str:
-    """`text` without e-mail addresses, NIK, phone numbers and the name after "nama saya"."""
-    for pattern in _PERSONAL:
-        text = pattern.sub(REDACTED, text)
-    return _NAME.sub(lambda m: m.group(1) + REDACTED, text)
-
 
 def w3c(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -141,8 +124,8 @@ def request_json(report: StoredReport, catalog: Open311Catalog, public: bool) ->
         "address": redact(event.address_text) if public and event.address_text else None,
         "address_id": None,
         "zipcode": None,
-        "lat": round(location.lat, 3) if location else None,
-        "long": round(location.lon, 3) if location else None,
+        "lat": round_coordinate(location.lat) if location else None,
+        "long": round_coordinate(location.lon) if location else None,
         "media_url": None,  # photos are not served publicly (yet)
     }
 

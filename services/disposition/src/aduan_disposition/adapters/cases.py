@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from aduan_shared.errors import CaseNotFound, StaleVersion
-from aduan_shared.events import StatusChanged
+from aduan_shared.events import Event, ReportRated, StatusChanged, parse_event
 from aduan_shared.mongo import Document
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -52,8 +52,8 @@ class CaseStore(Protocol):
         """One page of cases matching equality `filters` (newest first), and the total."""
         ...
 
-    async def outbox(self, report_id: str) -> list[StatusChanged]:
-        """The case's unpublished events, oldest first."""
+    async def outbox(self, report_id: str) -> list[Event]:
+        """The case's unpublished events (status changes, the rating), oldest first."""
         ...
 
     async def published(self, report_id: str, event_ids: Sequence[str]) -> None:
@@ -75,8 +75,9 @@ class CaseStore(Protocol):
         """reporter_refs of the cases merged into this one as duplicates (and into those)."""
         ...
 
-    async def rate(self, report_id: str, rating: dict[str, Any]) -> bool:
-        """Store the rating once, only while the case is done; False if it was not stored."""
+    async def rate(self, report_id: str, rating: dict[str, Any], event: ReportRated) -> bool:
+        """Store the rating once, only while the case is done, with its event in the outbox (one
+        write); False if it was not stored."""
         ...
 
     async def rating(self, report_id: str) -> dict[str, Any] | None: ...
@@ -90,7 +91,7 @@ class CaseStore(Protocol):
         ...
 
 
-def _event_doc(event: StatusChanged) -> dict[str, Any]:
+def _event_doc(event: Event) -> dict[str, Any]:
     return {"event_id": str(event.event_id), "json": event.model_dump_json()}
 
 
@@ -146,10 +147,10 @@ class MongoCaseStore:
         )
         return [Case.from_document(doc) async for doc in cursor], total
 
-    async def outbox(self, report_id: str) -> list[StatusChanged]:
+    async def outbox(self, report_id: str) -> list[Event]:
         doc = await self._cases.find_one({"_id": report_id}, {"outbox": 1})
         entries = doc.get("outbox", []) if doc else []
-        return [StatusChanged.model_validate_json(e["json"]) for e in entries]
+        return [parse_event(e["json"]) for e in entries]
 
     async def published(self, report_id: str, event_ids: Sequence[str]) -> None:
         ids = list(event_ids)
@@ -234,10 +235,13 @@ class MongoCaseStore:
                     found[doc["reporter_ref"]] = None
         return list(found)
 
-    async def rate(self, report_id: str, rating: dict[str, Any]) -> bool:
+    async def rate(self, report_id: str, rating: dict[str, Any], event: ReportRated) -> bool:
         result = await self._cases.update_one(
             {"_id": report_id, "state": "done", "rating": {"$exists": False}},
-            {"$set": {"rating": rating}},
+            {
+                "$set": {"rating": rating, "outbox_pending": True},
+                "$push": {"outbox": _event_doc(event)},
+            },
         )
         return result.modified_count == 1
 
