@@ -17,21 +17,32 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from aduan_shared.events import utcnow
 from aduan_shared.kafka import PublishFailed
 from aduan_shared.logging import get_logger
 
-from aduan_notifier.adapters.deliveries import Delivery, MongoDeliveryStore
+from aduan_notifier.adapters.deliveries import Delivery, DispatchStore
 from aduan_notifier.metrics import DeliveryMetrics
-from aduan_notifier.outcomes import OutcomePublisher
 from aduan_notifier.resilience import CircuitBreaker, RateLimiter, backoff_delay
-from aduan_notifier.resolver import Resolver
-from aduan_notifier.routing import NeedsReport, Unreachable
+from aduan_notifier.routing import NeedsReport, Target, Unreachable
 from aduan_notifier.senders.base import Outbound, Permanent, Sender, Transient
 from aduan_notifier.templates import Language, subject
 
 log = get_logger(__name__)
+
+
+class TargetResolver(Protocol):
+    async def target(
+        self, delivery: Delivery, now: datetime
+    ) -> Target | Unreachable | NeedsReport: ...
+
+
+class OutcomeSink(Protocol):
+    async def publish(self, delivery: Delivery) -> None:
+        """Publish a final delivery's outcome; raise PublishFailed if the broker did not ack."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -57,10 +68,10 @@ class Dispatcher:
 
     def __init__(
         self,
-        store: MongoDeliveryStore,
-        resolver: Resolver,
+        store: DispatchStore,
+        resolver: TargetResolver,
         senders: Mapping[str, Sender],
-        outcomes: OutcomePublisher,
+        outcomes: OutcomeSink,
         metrics: DeliveryMetrics,
         policy: Policy,
         *,

@@ -102,6 +102,37 @@ class DeliveryStore(Protocol):
         ...
 
 
+class DispatchStore(Protocol):
+    """What the dispatcher needs of the delivery records (MongoDeliveryStore; fakes in tests)."""
+
+    async def due(self, now: datetime, limit: int) -> list[Delivery]: ...
+
+    async def postpone(self, delivery_id: str, until: datetime, reason: str) -> None: ...
+
+    async def claim(
+        self, delivery_id: str, token: str, channel: str, now: datetime
+    ) -> Delivery | None: ...
+
+    async def retry(self, delivery_id: str, token: str, at: datetime, error: str) -> bool: ...
+
+    async def finish(
+        self,
+        delivery_id: str,
+        token: str | None,
+        *,
+        status: str,
+        channel: str,
+        now: datetime,
+        error: str | None = None,
+    ) -> bool: ...
+
+    async def mark_lost(self, now: datetime, sending_before: datetime) -> int: ...
+
+    async def unpublished(self, limit: int) -> list[Delivery]: ...
+
+    async def mark_published(self, delivery_id: str) -> None: ...
+
+
 class MongoDeliveryStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._deliveries = db["deliveries"]
