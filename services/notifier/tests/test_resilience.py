@@ -28,12 +28,13 @@ def test_breaker_opens_after_consecutive_failures_and_lets_one_trial_through() -
     assert b.wait(5.0) == 9.0  # closed again at 14.0
     assert b.wait(14.0) == 0.0  # the half-open trial
     assert b.state == "half_open"
-    assert b.wait(14.5) == 10.0  # nobody else while the trial is out
+    assert b.wait(14.5) == 9.5  # nobody else while the trial is out
     b.failure(15.0)  # the trial failed: open again from 15.0
     assert b.state == "open" and b.wait(20.0) == 5.0
     assert b.wait(25.0) == 0.0
+    assert b.wait(35.0) == 0.0  # that trial never reported: another one after reset_s
     b.success()
-    assert b.state == "closed" and b.wait(25.1) == 0.0
+    assert b.state == "closed" and b.wait(35.1) == 0.0
 
 
 def test_rate_limiter_allows_a_burst_then_the_rate() -> None:

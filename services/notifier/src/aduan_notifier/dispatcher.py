@@ -184,8 +184,7 @@ class Dispatcher:
             return
         token = uuid.uuid4().hex
         claimed = await self._store.claim(d.id, token, channel, now)
-        if claimed is None:  # another dispatcher took it
-            breaker.trial_out = False
+        if claimed is None:  # another dispatcher took it (a breaker trial taken expires)
             return
         message = Outbound(
             key=d.id,

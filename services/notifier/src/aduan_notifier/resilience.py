@@ -25,7 +25,8 @@ class CircuitBreaker:
     """Stops sending to a channel after `threshold` consecutive failures, for `reset_s`.
 
     Closed: everything passes. Open: nothing passes until `reset_s` have gone by. Half-open:
-    one trial passes; its success closes the breaker, its failure opens it again.
+    one trial passes; its success closes the breaker, its failure opens it again. A trial that
+    never reports (its task died) is replaced by another after `reset_s`.
     """
 
     threshold: int = 5
@@ -45,11 +46,9 @@ class CircuitBreaker:
         if self.opened_at is None:
             return 0.0
         reopen = self.opened_at + self.reset_s
-        if now < reopen:
+        if now < reopen:  # open, or a trial is out: the others wait for its outcome
             return reopen - now
-        if self.trial_out:  # one trial at a time: the others wait for its outcome
-            return self.reset_s
-        self.trial_out = True
+        self.trial_out, self.opened_at = True, now
         return 0.0
 
     def success(self) -> None:
