@@ -17,7 +17,7 @@ def stages(text: str) -> list[str]:
 
 def test_multi_stage_locked_and_per_service() -> None:
     text = DOCKERFILE.read_text()
-    assert stages(text) == ["uv", "manifests", "build", "runtime"]
+    assert stages(text) == ["uv", "manifests", "build", "chartjs", "runtime"]
     syncs = re.findall(r"^\s+uv sync ([^\n\\]+)", text, flags=re.MULTILINE)
     assert len(syncs) == 2
     for sync in syncs:
@@ -34,6 +34,18 @@ def test_runtime_is_slim_and_non_root() -> None:
     assert "--uid 10001" in runtime
     assert re.search(r"^USER 10001:10001$", runtime, flags=re.MULTILINE)
     assert "COPY . " not in runtime  # only the built venv reaches the runtime image
+
+
+def test_chartjs_is_the_one_setup_pins() -> None:
+    """The analytics page's Chart.js: the version and integrity of aduan-dev setup's."""
+    from aduan_devstack.npm import CHARTJS
+
+    text = DOCKERFILE.read_text()
+    assert f"ARG CHARTJS_VERSION={CHARTJS.version}\n" in text
+    assert f"ARG CHARTJS_INTEGRITY={CHARTJS.integrity}\n" in text
+    runtime = text[text.index("AS runtime") :]
+    assert "COPY --from=chartjs /out/chart.umd.js /app/vendor/chart.umd.js" in runtime
+    assert "ANALYTICS_CHARTJS_PATH=/app/vendor/chart.umd.js" in runtime
 
 
 def test_dockerignore_keeps_the_context_small() -> None:
