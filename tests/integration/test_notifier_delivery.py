@@ -26,7 +26,8 @@ import pytest
 import yaml
 from aduan_devstack.infra import free_port
 from aduan_devstack.kafka import ensure_topics_async
-from aduan_intake.adapters.store import MongoVault
+from aduan_intake.adapters.store import MongoReportStore, MongoVault
+from aduan_intake.channel_adapters.email import parse_email
 from aduan_notifier.adapters.deliveries import FINAL
 from aduan_notifier.app import create_app
 from aduan_notifier.config import Settings
@@ -222,6 +223,7 @@ class Notifier:
     db: Any
     vault: MongoVault
     producer: AIOKafkaProducer
+    vault_db: Any
 
     async def publish(self, event: Event) -> None:
         await self.producer.send_and_wait(
@@ -263,6 +265,7 @@ async def running(settings: Settings) -> AsyncIterator[Notifier]:
                 client[settings.mongodb_database],
                 MongoVault(client[settings.vault_database]),
                 producer,
+                client[settings.vault_database],
             )
     finally:
         await producer.stop()
@@ -547,6 +550,23 @@ async def test_email_replies_are_threaded_to_the_reporter_s_message(
     assert unit_mail.message.get_content().strip() == (  # contacts.yaml: this unit reads English
         f"New report {report.code} (Jalan) for your unit. Please follow it up soon."
     )
+
+    # The citizen answers our mail: intake's own parser and store find the same report.
+    reply = (
+        f"From: Warga <{address}>\r\nTo: dki@jakarta.go.id\r\n"
+        f"Subject: Re: {routed_mail['Subject']}\r\n"
+        f"Message-ID: <reply-{report.code}@example.org>\r\n"
+        f"In-Reply-To: {routed_mail['Message-ID']}\r\n"
+        f"References: {routed_mail['References']} {routed_mail['Message-ID']}\r\n"
+        "\r\nMasih belum diperbaiki, Pak.\r\n"
+    ).encode()
+    parsed = parse_email(reply, received_at=datetime.now(UTC))
+    intake_db = notifier.vault_db.client[f"it_intake_{TAG}"]
+    reports = MongoReportStore(intake_db)
+    await reports.accept(report.received)
+    earlier = await reports.by_external_ids("email", parsed.in_reply_to)
+    assert earlier is not None and earlier.report_id == report.id
+    await intake_db.client.drop_database(intake_db.name)
 
 
 # --- anonymity ----------------------------------------------------------------------------
