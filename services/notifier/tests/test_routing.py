@@ -79,3 +79,4 @@ def test_units_by_webhook_else_email_from_the_city_file() -> None:
     assert own.lookup("dinas:lh") is None  # no entry and no pattern
     assert unit_target(None) == Unreachable("unit_without_contact")
     assert UnitDirectory.load(None).lookup("verifier") is None
+    assert UnitDirectory.load(None).empty and not directory.empty

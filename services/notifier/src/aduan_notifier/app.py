@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import httpx
 from aduan_shared.events import NotificationSent
+from aduan_shared.logging import get_logger
 from aduan_shared.service import ServiceParts, build_app, service_core
 from fastapi import FastAPI
 
@@ -33,6 +34,8 @@ from aduan_notifier.senders.whatsapp import WhatsAppSender
 from aduan_notifier.senders.x_dm import XDmSender
 from aduan_notifier.templates import LANGUAGES, Language
 from aduan_notifier.unit_contacts import UnitDirectory
+
+log = get_logger(__name__)
 
 DESCRIPTION = "Tells reporters and units what happened, on their own channel, at most once."
 
@@ -107,6 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     origins = MongoReportOrigins(core.db)
     units = UnitDirectory.load(settings.contacts_path())
     key = settings.vault_private_key.get_secret_value() if settings.vault_private_key else None
+    if key is None:
+        log.warning("vault_key_missing", effect="reporters' deliveries fail: contact_unreadable")
+    if units.empty:
+        log.warning("unit_contacts_missing", path=str(settings.contacts_path()))
     vault = MongoVaultReader(core.mongo, settings.vault_database, key)
     client = httpx.AsyncClient(timeout=settings.send_timeout_s, follow_redirects=False)
     dispatcher = Dispatcher(

@@ -39,6 +39,11 @@ class UnitDirectory:
         self._defaults = parsed.defaults
         self._units = parsed.units
 
+    @property
+    def empty(self) -> bool:
+        """True if the directory knows no unit at all (no entries, no patterns)."""
+        return not self._units and not (self._defaults.email or self._defaults.webhook)
+
     @classmethod
     def load(cls, path: Path | None) -> UnitDirectory:
         """The directory in `path`; an absent path (or file) gives an empty directory."""
