@@ -1,4 +1,4 @@
-"""Aduan benchmarks (geo, db, e2e, intake): figures and ratios measured side by side in one run."""
+"""Aduan benchmarks (geo, db, e2e, intake, public): figures and ratios side by side in one run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-SECTIONS = ("geo", "db", "e2e", "intake")
+SECTIONS = ("geo", "db", "e2e", "intake", "public")
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -23,9 +23,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=SECTIONS, help="run one section only")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # the `benchmarks` folder
-    from benchmarks import db, e2e, geo, intake
+    from benchmarks import db, e2e, geo, intake, public
 
-    runners = {"geo": geo.main, "db": db.main, "e2e": e2e.main, "intake": intake.main}
+    runners = {
+        "geo": geo.main,
+        "db": db.main,
+        "e2e": e2e.main,
+        "intake": intake.main,
+        "public": public.main,
+    }
     signal.signal(signal.SIGTERM, _terminate)
     began = time.monotonic()
     print(

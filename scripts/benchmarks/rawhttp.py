@@ -25,7 +25,7 @@ class Response:
 
 
 class RawHttp:
-    """POSTs JSON over up to `connections` keep-alive connections to one host."""
+    """POSTs JSON (or GETs) over up to `connections` keep-alive connections to one host."""
 
     def __init__(self, base_url: str, connections: int = 64) -> None:
         parts = urlsplit(base_url)
@@ -49,6 +49,15 @@ class RawHttp:
             f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n{head}\r\n"
         ).encode() + data
+        return await self._exchange(request)
+
+    async def get(self, path: str) -> Response:
+        """GET `path` (uncompressed), reading the whole Content-Length body."""
+        return await self._exchange(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode()
+        )
+
+    async def _exchange(self, request: bytes) -> Response:
         reader, writer = await self._connection()
         try:
             writer.write(request)

@@ -32,6 +32,24 @@ class Stack:
     services: dict[str, ServiceProcess]
     databases: dict[str, str]  # service name → its MongoDB database
     api_key: str  # the JAKI channel's X-Api-Key
+    run_dir: Path
+    env: dict[str, str]  # every service's environment (before its port and database)
+    cleanup: ExitStack
+
+    def spawn(self, name: str, label: str, overrides: dict[str, str]) -> ServiceProcess:
+        """Another process of service `name` (on a free port, with `overrides`), stopped with
+        the stack; `label` names it in the figures."""
+        spec = next(s for s in SERVICES if s.name == name)
+        port = free_port()
+        env = self.env | {f"{_prefix(name)}HTTP_PORT": str(port)} | overrides
+        own_dir = self.run_dir / f"extra-{len(self.services)}"  # its own pid and log files
+        own_dir.mkdir()
+        proc = ServiceProcess(own_dir, replace(spec, port=port), env, REPO)
+        self.cleanup.callback(proc.stop)
+        proc.spawn()
+        wait_all_ready([proc], timeout=120)
+        self.services[label] = proc
+        return proc
 
     def url(self, service: str, path: str = "") -> str:
         return self.services[service].url + path
@@ -47,7 +65,9 @@ def _prefix(service: str) -> str:
 
 
 @contextmanager
-def running_stack(services: tuple[str, ...] = PIPELINE) -> Iterator[Stack]:
+def running_stack(
+    services: tuple[str, ...] = PIPELINE, env: dict[str, str] | None = None
+) -> Iterator[Stack]:
     """Start everything on free ports in a temporary run dir; stop all of it on the way out."""
     run_dir = Path(tempfile.mkdtemp(prefix="aduan-bench-e2e-"))
     with ExitStack() as stack:
@@ -64,6 +84,7 @@ def running_stack(services: tuple[str, ...] = PIPELINE) -> Iterator[Stack]:
         base = service_env(REPO, kafka.bootstrap, mongo.url)
         base["ADUAN_CITY_DIR"] = str(CITY_DIR)
         base["LOG_FORMAT"] = "json"
+        base.update(env or {})
         session = uuid.uuid4().hex[:8]
         procs: dict[str, ServiceProcess] = {}
         databases: dict[str, str] = {}
@@ -83,5 +104,5 @@ def running_stack(services: tuple[str, ...] = PIPELINE) -> Iterator[Stack]:
             proc.spawn()
         wait_all_ready(list(procs.values()), timeout=120)
         api_key = json.loads(base["INTAKE_API_KEYS"])["jaki"]
-        yield Stack(kafka, mongo, procs, databases, api_key)
+        yield Stack(kafka, mongo, procs, databases, api_key, run_dir, base, stack)
         status("e2e: stopping the services, Kafka and the database")

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from aduan_shared.cityconfig import Unit
 from aduan_shared.errors import InvalidInput
+from aduan_shared.metrics import ServiceMetrics
 from aduan_shared.webassets import Payload, compact_json
 from fastapi import APIRouter, Query, Request, Response
 
@@ -67,14 +68,30 @@ def _filter(
     return PublicFilter(since, until, kota, category)
 
 
-def create_api(data: PublicData, cache: TtlCache[Payload]) -> APIRouter:
+def create_api(
+    data: PublicData, cache: TtlCache[Payload], metrics: ServiceMetrics | None = None
+) -> APIRouter:
     router = APIRouter(prefix="/v1/public", tags=["public"])
     model = data.model
+    computed = (
+        metrics.counter(
+            "public_computations_total",
+            "Public answers computed from the database (the rest came from the cache)",
+            ("endpoint",),
+        )
+        if metrics
+        else None
+    )
 
     async def cached(
         request: Request, key: tuple[Any, ...], compute: Callable[[], Awaitable[Payload]]
     ) -> Response:
-        payload = await cache.get(key, compute)
+        async def counted() -> Payload:
+            if computed is not None:
+                computed.labels(str(key[0])).inc()
+            return await compute()
+
+        payload = await cache.get(key, counted)
         return payload.response(request, CACHE_CONTROL)
 
     def json_payload(body: Any, media_type: str = "application/json") -> Payload:

@@ -54,7 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             core,
             title="Aduan analytics",
             description=DESCRIPTION,
-            routers=[create_api(data, cache), create_page_router(settings.chartjs_path)],
+            routers=[
+                create_api(data, cache, core.metrics),
+                create_page_router(settings.chartjs_path),
+            ],
             on_startup=[model.ensure_indexes],
         )
     )
