@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aduan_shared.auth import JwtVerifier
 from aduan_shared.background import Runner
+from aduan_shared.consumer_lag import ConsumerLag
 from aduan_shared.errors import PROBLEM_JSON, install_problem_handlers
 from aduan_shared.events import Event
 from aduan_shared.kafka import EventPublisher, create_broker
@@ -107,6 +108,8 @@ def build_app(parts: ServiceParts) -> FastAPI:
     """Assemble the FastAPI app; the broker starts and the database is reached in the lifespan."""
     core = parts.core
     settings = core.settings
+    # Every service measures its own consumer groups' lag (nothing without subscribers).
+    background = [*parts.background, ConsumerLag(core.broker, settings, core.metrics)]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -121,7 +124,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
         gc.freeze()
         started: list[Runner] = []
         try:
-            for runner in parts.background:
+            for runner in background:
                 await runner.start()
                 started.append(runner)
             core.metrics.up.set(1)

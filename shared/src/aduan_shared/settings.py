@@ -36,6 +36,8 @@ class KafkaSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", alias="KAFKA_BOOTSTRAP_SERVERS")
     kafka_publish_timeout_s: float = Field(default=5.0, alias="KAFKA_PUBLISH_TIMEOUT_S", gt=0)
     kafka_ready_timeout_s: float = Field(default=2.0, alias="KAFKA_READY_TIMEOUT_S", gt=0)
+    #: How often a service measures its consumer groups' lag and its DLQs (consumer_lag.py).
+    kafka_lag_interval_s: float = Field(default=10.0, alias="KAFKA_LAG_INTERVAL_S", gt=0)
 
 
 class MongoSettings(BaseSettings):

@@ -1,0 +1,247 @@
+"""Consumer lag and dead-letter queue sizes as gauges, measured by each service for itself.
+
+Every service with subscribers runs `ConsumerLag` (`build_app` adds it): every
+`KAFKA_LAG_INTERVAL_S` it asks the broker for the committed offsets of its own consumer groups
+(`subscriber_options`: `aduan-<service>`) and for the first and end offsets of the partitions it
+consumes, and sets
+
+- `aduan_<service>_consumer_lag{group, topic, partition}`: messages not yet committed by the
+  group (a partition the group never committed counts from its first offset: the subscribers
+  start at `earliest`);
+- `aduan_<service>_dlq_messages{topic}`: messages in `<topic>.dlq` (end minus first offset over
+  its partitions) for each topic the service consumes, the DLQs its own dead-letter middleware
+  writes to. Several services consume `report.status-changed`, so several report its DLQ, all
+  with the same value: dashboards take `max by (topic)`;
+- `aduan_<service>_consumer_lag_checked_timestamp_seconds`: when the last measurement succeeded
+  (a stale one means the numbers above are old).
+
+Measured from the broker, not from the consumers' positions in memory: every replica of a
+service reports the same numbers for its group (dashboards take `max`, never `sum`), and a
+replica that stopped consuming still shows its group falling behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from aduan_shared.background import Periodic
+from aduan_shared.events import dlq_topic
+from aduan_shared.logging import get_logger
+from aduan_shared.metrics import ServiceMetrics
+from aduan_shared.settings import KafkaSettings
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer group and the topics it reads."""
+
+    group: str
+    topics: tuple[str, ...]
+
+
+def subscriptions(subscribers: Iterable[Any]) -> list[Subscription]:
+    """The groups and topics of a broker's subscribers (`broker.subscribers`); subscribers
+    without a group (nothing committed, so no lag) are left out."""
+    topics: dict[str, set[str]] = {}
+    for sub in subscribers:
+        group = getattr(sub, "group_id", None)
+        if not group:
+            continue
+        names = [getattr(t, "name", t) for t in getattr(sub, "topics", ()) or ()]
+        topics.setdefault(str(group), set()).update(str(n) for n in names)
+    return [Subscription(g, tuple(sorted(ts))) for g, ts in sorted(topics.items()) if ts]
+
+
+def partition_lags(
+    first: Mapping[TopicPartition, int],
+    end: Mapping[TopicPartition, int],
+    committed: Mapping[TopicPartition, int],
+) -> dict[TopicPartition, int]:
+    """Messages behind per partition of `end`: end minus the committed offset, or minus the first
+    offset when the group has none (or one the retention already deleted); never negative."""
+    lags: dict[TopicPartition, int] = {}
+    for tp, last in end.items():
+        start = first.get(tp, 0)
+        done = committed.get(tp, -1)
+        lags[tp] = max(0, last - max(done, start))
+    return lags
+
+
+def topic_sizes(
+    first: Mapping[TopicPartition, int], end: Mapping[TopicPartition, int]
+) -> dict[str, int]:
+    """Messages held per topic: end minus first offset, summed over its partitions."""
+    sizes: dict[str, int] = {}
+    for tp, last in end.items():
+        sizes[tp.topic] = sizes.get(tp.topic, 0) + max(0, last - first.get(tp, 0))
+    return sizes
+
+
+def topic_partitions(described: Iterable[Mapping[str, Any]]) -> list[TopicPartition]:
+    """The partitions of the topics in a metadata answer (`describe_topics`); a topic with an
+    error (one that does not exist) has none."""
+    found = []
+    for topic in described:
+        if topic.get("error_code", 0):
+            continue
+        name = topic.get("topic", topic.get("name"))
+        for part in topic.get("partitions", ()):
+            found.append(
+                TopicPartition(str(name), int(part.get("partition", part.get("partition_index"))))
+            )
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One measurement: lag per (group, topic, partition) and size per DLQ topic."""
+
+    lags: dict[tuple[str, str, int], int]
+    dlq: dict[str, int]
+
+
+class LagGauges:
+    """The gauges of one service; a series that disappears (a partition gone) is removed."""
+
+    def __init__(self, metrics: ServiceMetrics) -> None:
+        self.lag = metrics.gauge(
+            "consumer_lag",
+            "Messages of a partition not yet committed by the consumer group (from the broker)",
+            ("group", "topic", "partition"),
+        )
+        self.dlq = metrics.gauge(
+            "dlq_messages",
+            "Messages in the dead-letter topic <topic>.dlq of a consumed topic",
+            ("topic",),
+        )
+        self.checked = metrics.gauge(
+            "consumer_lag_checked_timestamp_seconds",
+            "Unix time of the last successful consumer lag measurement",
+        )
+        self._lag_keys: set[tuple[str, str, str]] = set()
+
+    def set(self, reading: Reading, now: float) -> None:
+        keys = {(g, t, str(p)) for g, t, p in reading.lags}
+        for gone in self._lag_keys - keys:
+            self.lag.remove(*gone)
+        for (group, topic, partition), lag in reading.lags.items():
+            self.lag.labels(group, topic, str(partition)).set(lag)
+        self._lag_keys = keys
+        for topic, size in reading.dlq.items():
+            self.dlq.labels(topic).set(size)
+        self.checked.set(now)
+
+
+class ConsumerLag:
+    """A background runner (`aduan_shared.background.Runner`) measuring the lag of a broker's
+    consumer groups; it does nothing for a broker without subscribers.
+
+    It has Kafka clients of its own (an admin client and a consumer without a group, which
+    only reads offsets), created at the first measurement, so an unreachable broker at start-up
+    only makes the first measurements fail (logged, retried every interval)."""
+
+    def __init__(
+        self,
+        broker: Any,
+        settings: KafkaSettings,
+        metrics: ServiceMetrics,
+        interval_s: float | None = None,
+    ) -> None:
+        self._broker = broker
+        self._settings = settings
+        self._client_id = f"aduan-{metrics.service}-lag"
+        self._metrics = metrics
+        self._interval_s = interval_s or settings.kafka_lag_interval_s
+        self._gauges: LagGauges | None = None
+        self._subs: list[Subscription] = []
+        self._admin: AIOKafkaAdminClient | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._loop: Periodic | None = None
+        self._lock = asyncio.Lock()  # one measurement at a time: they share the clients
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        return self._subs
+
+    async def start(self) -> None:
+        self._subs = subscriptions(getattr(self._broker, "subscribers", ()))
+        if not self._subs:
+            return
+        self._gauges = LagGauges(self._metrics)
+        self._loop = Periodic("consumer-lag", self.refresh, self._interval_s)
+        await self._loop.start()
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None
+        await self._close()
+
+    async def refresh(self) -> Reading:
+        """Measure once and set the gauges."""
+        async with self._lock:
+            try:
+                reading = await self.measure()
+            except Exception:
+                await self._close()  # reconnect from scratch next time
+                raise
+        assert self._gauges is not None
+        self._gauges.set(reading, time.time())
+        return reading
+
+    async def measure(self) -> Reading:
+        admin, consumer = await self._clients()
+        topics = sorted({t for s in self._subs for t in s.topics})
+        dlqs = [dlq_topic(t) for t in topics if not t.endswith(".dlq")]
+        partitions = topic_partitions(await admin.describe_topics([*topics, *dlqs]))
+        first: dict[TopicPartition, int] = await consumer.beginning_offsets(partitions)
+        end: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+        lags: dict[tuple[str, str, int], int] = {}
+        for sub in self._subs:
+            mine = {tp: end[tp] for tp in end if tp.topic in sub.topics}
+            if not mine:  # its topics do not exist (yet)
+                continue
+            offsets = await admin.list_consumer_group_offsets(sub.group, partitions=list(mine))
+            committed = {tp: meta.offset for tp, meta in offsets.items()}
+            for tp, lag in partition_lags(first, mine, committed).items():
+                lags[(sub.group, tp.topic, tp.partition)] = lag
+        dlq_end = {tp: n for tp, n in end.items() if tp.topic in dlqs}
+        return Reading(lags, topic_sizes(first, dlq_end))
+
+    async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        if self._admin is None or self._consumer is None:
+            bootstrap = self._settings.kafka_bootstrap_servers
+            admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=self._client_id)
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=bootstrap,
+                client_id=self._client_id,
+                group_id=None,
+                enable_auto_commit=False,
+            )
+            self._admin, self._consumer = admin, consumer
+            await admin.start()
+            await consumer.start()
+        return self._admin, self._consumer
+
+    async def _close(self) -> None:
+        admin, consumer = self._admin, self._consumer
+        self._admin = self._consumer = None
+        if consumer is not None:
+            try:
+                await consumer.stop()
+            except Exception as exc:  # closing a client of a broker that went away
+                log.debug("lag_consumer_close_failed", error=repr(exc))
+        if admin is not None:
+            try:
+                await admin.close()
+            except Exception as exc:
+                log.debug("lag_admin_close_failed", error=repr(exc))
