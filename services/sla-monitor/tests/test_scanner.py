@@ -353,3 +353,15 @@ async def test_gauges_count_the_backlog_by_age_and_the_on_time_ratio() -> None:
     assert value("open_assignments", unit_kind="sudin", age="6d+") == 0
     assert value("on_time_ratio", unit_kind="kelurahan") == 0  # one running late, one late
     assert value("on_time_ratio", unit_kind="sudin") == 1
+
+
+async def test_the_scan_says_when_the_next_point_falls() -> None:
+    world = World(day(3))
+    await world.record(WAITING)
+    first = await world.scanner().scan()
+    assert first.next_due == day(4) and first.next_in_s == 86400.0
+    world.clock.at = day(5.5)
+    assert (await world.scanner().scan()).next_due == day(6)
+    await world.record(change(REPORT, 2, S.WAITING, S.SCHEDULED, day(5.6)))
+    world.clock.at = day(5.7)
+    assert (await world.scanner().scan()).next_due is None  # handled: nothing left to wake for

@@ -13,6 +13,10 @@ from aduan_shared.logging import get_logger
 log = get_logger(__name__)
 
 
+#: The shortest pause between two steps, however soon a step asks to run again.
+MIN_WAIT_S = 0.05
+
+
 class Runner(Protocol):
     async def start(self) -> None: ...
 
@@ -20,7 +24,11 @@ class Runner(Protocol):
 
 
 class Periodic:
-    """Runs `step` now and then every `interval_s`; a failing step is logged and retried."""
+    """Runs `step` now and then every `interval_s`; a failing step is logged and retried.
+
+    A step whose result has a `next_in_s` (seconds, or None) is run again sooner when that is
+    less than the interval: the SLA scan uses it to wake at the next exact deadline.
+    """
 
     def __init__(self, name: str, step: Callable[[], Awaitable[object]], interval_s: float) -> None:
         self.name = name
@@ -30,11 +38,15 @@ class Periodic:
 
     async def _run(self) -> None:
         while True:
+            wait = self._interval_s
             try:
-                await self._step()
+                result = await self._step()
+                sooner = getattr(result, "next_in_s", None)
+                if isinstance(sooner, int | float):
+                    wait = min(wait, max(float(sooner), MIN_WAIT_S))
             except Exception as exc:  # the database may be away for a while: keep going
                 log.warning("background_step_failed", loop=self.name, error=repr(exc))
-            await asyncio.sleep(self._interval_s)
+            await asyncio.sleep(wait)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)

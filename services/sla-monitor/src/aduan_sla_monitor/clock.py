@@ -384,3 +384,18 @@ def due_signals(assignments: Iterable[Assignment], now: datetime) -> list[Signal
 def breaches(assignments: Iterable[Assignment], now: datetime) -> list[Signal]:
     """The breaches due at `now` (what a ledger charges)."""
     return [s for s in due_signals(assignments, now) if s.type == "breach"]
+
+
+def next_point(assignments: Iterable[Assignment], now: datetime) -> datetime | None:
+    """The earliest warning or deadline after `now` of a clock still running (not stopped nor
+    pending verification): when the next signal may fall due without any new event."""
+    points = [
+        p
+        for a in assignments
+        if a.charged and not a.exempt
+        for c in a.clocks
+        if c.effective_stop is None
+        for p in (*(w.at for w in c.warnings), c.deadline)
+        if p > now
+    ]
+    return min(points, default=None)

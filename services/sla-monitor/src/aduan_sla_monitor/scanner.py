@@ -22,13 +22,16 @@ from aduan_shared.metrics import ServiceMetrics
 
 from aduan_sla_monitor.adapters.store import ReportStore, SignalRow, SignalStore
 from aduan_sla_monitor.calendars import SlaPolicy
-from aduan_sla_monitor.clock import Signal, assignments, due_signals
+from aduan_sla_monitor.clock import Signal, assignments, due_signals, next_point
 from aduan_sla_monitor.ledger import HeadOf
 from aduan_sla_monitor.views import needs_scan
 
 log = get_logger(__name__)
 
 Now = Callable[[], datetime]
+#: However close the next deadline, scans are at least this far apart (a scan reads every
+#: report that can still signal).
+MIN_SCAN_GAP_S = 1.0
 
 
 class Publisher(Protocol):
@@ -76,6 +79,14 @@ class ScanResult:
     claimed: int = 0
     published: int = 0
     failed: int = 0
+    #: When the next warning or deadline of the scanned clocks falls (None: none is running).
+    next_due: datetime | None = None
+    next_in_s: float | None = None
+
+    def saw(self, at: datetime | None, now: datetime) -> None:
+        if at is not None and (self.next_due is None or at < self.next_due):
+            self.next_due = at
+            self.next_in_s = max((at - now).total_seconds(), MIN_SCAN_GAP_S)
 
 
 class Scanner:
@@ -106,7 +117,8 @@ class Scanner:
         )
 
     async def scan(self) -> ScanResult:
-        """One pass: retry unpublished rows, then claim and publish what fell due."""
+        """One pass: retry unpublished rows, then claim and publish what fell due. The result
+        says when the next point falls, so the loop can wake for it (exact deadlines)."""
         now = self._now()
         result = ScanResult()
         await self._retry(now, result)
@@ -126,6 +138,7 @@ class Scanner:
                     result.claimed += 1
                     if not await self._publish(row.key, event, now, result):
                         await self._signals.release(row.key, now)
+            result.saw(next_point(stays, now), now)
             if not needs_scan(stays):
                 await self._reports.close(report.report_id, report.rev)
         return result
