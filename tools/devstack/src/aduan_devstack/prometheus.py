@@ -43,6 +43,25 @@ def ensure_prometheus() -> str:
     return binary
 
 
+def promtool_binary() -> str | None:
+    """`promtool`, which Debian ships in the prometheus package beside the server."""
+    found = shutil.which("promtool")
+    if found:
+        return found
+    return "/usr/bin/promtool" if Path("/usr/bin/promtool").is_file() else None
+
+
+def ensure_promtool() -> str:
+    """The `promtool` binary; installs the Debian package prometheus when missing."""
+    if (binary := promtool_binary()) is not None:
+        return binary
+    ensure_prometheus()
+    binary = promtool_binary()
+    if binary is None:
+        raise InfraError("the prometheus package is installed but no promtool was found")
+    return binary
+
+
 def resolve_config(config: Path) -> Path:
     """An absolute config path: as given, else relative to the repository root."""
     if config.is_absolute() or config.exists():
