@@ -42,6 +42,7 @@ from aduan_shared.events import (
     NotificationSent,
     ReportReceived,
     ReportState,
+    SlaBreached,
     StatusChanged,
 )
 from aduan_shared.mongo import Document, create_mongo_client
@@ -67,6 +68,7 @@ PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 TAG = uuid.uuid4().hex[:8]
 WEBHOOK_UNIT = f"kelurahan:99.{TAG}"
 EMAIL_UNIT = f"dinas:it-{TAG}"
+VERIFIER = f"verifier-{TAG}"
 NOW = datetime.now(UTC)
 
 
@@ -169,6 +171,7 @@ def settings_for(servers: Any, world: World, tmp: Path, tag: str, units: bool = 
     entries = {
         WEBHOOK_UNIT: {"webhook": f"{world.units.url}/hooks/{TAG}"},
         EMAIL_UNIT: {"email": f"unit-{TAG}@pemda.test", "language": "en"},
+        VERIFIER: {"webhook": f"{world.units.url}/hooks/{VERIFIER}"},
     }
     contacts.write_text(yaml.safe_dump({"units": entries if units else {}}))
     return Settings.model_validate(
@@ -179,6 +182,7 @@ def settings_for(servers: Any, world: World, tmp: Path, tag: str, units: bool = 
             "mongodb_database": f"it_notifier_{tag}",
             "vault_database": f"it_vault_{tag}",
             "consumer_group": f"notifier-it-{tag}",
+            "verifier_unit_id": VERIFIER,
             "contacts_file": str(contacts),
             "sms_url": f"{world.sms.url}/v1/messages",
             "sms_api_key": "sms-key",
@@ -617,6 +621,48 @@ async def test_a_unit_hears_nothing_about_the_reporter(notifier: Notifier, world
         [{k: v for k, v in r.items() if k != "created_at"} for r in rows], default=str
     )
     assert "6289900001111" not in listed and "canary.kenari" not in listed
+
+
+async def test_the_verifier_and_the_unit_hear_of_verification_and_breach(
+    notifier: Notifier, world: World
+) -> None:
+    report = await reported(notifier, "sms_whatsapp", {"phone": "+6281100000050"})
+    await notifier.publish(
+        changed(report, ReportState.IN_PROGRESS, ReportState.VERIFICATION, 4, WEBHOOK_UNIT)
+    )
+    deadline = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+    breach = SlaBreached(  # without its own code: the notifier knows it from the status change
+        event_id=uuid.uuid4(),
+        occurred_at=NOW,
+        report_id=report.id,
+        correlation_id="it",
+        assignment_id=f"{report.id}:1",
+        unit_id=WEBHOOK_UNIT,
+        kind="response",
+        deadline=deadline,
+        days_elapsed=6.25,
+    )
+    await notifier.deliveries(report.id, 2)  # the status change (another topic) was handled
+    await notifier.publish(breach)
+    rows = await notifier.deliveries(report.id, 3)
+    assert {(r["recipient"], r["template"], r["status"]) for r in rows} == {
+        (report.ref, "received", "sent"),
+        (VERIFIER, "verifier_case", "sent"),
+        (WEBHOOK_UNIT, "sla_breached", "sent"),
+    }
+    [to_verifier] = world.units.matching(f"/hooks/{VERIFIER}")
+    assert to_verifier.authorized and to_verifier.json()["message"] == (
+        f"Aduan {report.code} dilaporkan selesai dengan bukti dan menunggu verifikasi Anda."
+    )
+    [to_unit] = [
+        r for r in world.units.matching(report.code) if r.json()["unit_id"] == WEBHOOK_UNIT
+    ]
+    assert to_unit.json()["template"] == "sla_breached"
+    assert to_unit.json()["message"] == (
+        f"Aduan {report.code} melewati batas waktu 28/11/2026 10:00 (6.2 hari) dan tercatat "
+        "sebagai pelanggaran."
+    )
+    assert "6281100000050" not in to_unit.body.decode() + to_verifier.body.decode()
 
 
 # --- delivery ---------------------------------------------------------------------------------
