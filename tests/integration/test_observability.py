@@ -396,6 +396,40 @@ async def test_lag_and_dlq_size_are_measured_on_the_real_broker(servers: Any) ->
     assert sample("aduan_obs_probe_dlq_messages", {"topic": dlq_topic(topic)}) == 2
 
 
+def test_a_service_that_does_not_answer_is_reported_down(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A Prometheus of its own whose `notifier` target is a port nobody listens on: `up` is 0
+    and AduanServiceDown is pending for it (it fires after its 2 minutes)."""
+    run_dir = tmp_path_factory.mktemp("prometheus-down")
+    target = f"127.0.0.1:{free_port()}"
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(RULES / "*.yml")],
+        "scrape_configs": [
+            {"job_name": "aduan-notifier", "static_configs": [{"targets": [target]}]}
+        ],
+    }
+    path = run_dir / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config))
+    prom = Prometheus(run_dir, port=free_port(), config=path)
+    prom.start(timeout=60)
+    try:
+        deadline = time.monotonic() + 30
+        down: list[dict[str, Any]] = []
+        while not down and time.monotonic() < deadline:
+            time.sleep(1)
+            alerts = httpx.get(f"{prom.url}/api/v1/alerts", timeout=10).json()["data"]["alerts"]
+            down = [a for a in alerts if a["labels"]["alertname"] == "AduanServiceDown"]
+    finally:
+        prom.stop()
+    assert len(down) == 1, down
+    assert down[0]["state"] == "pending"
+    assert down[0]["labels"]["job"] == "aduan-notifier"  # a chart's job name: <release>-<service>
+    assert down[0]["labels"]["instance"] == target
+    assert down[0]["labels"]["severity"] == "critical"
+
+
 def test_promtool_checks_the_rules() -> None:
     files = sorted(RULES.glob("*.yml"))
     assert files
