@@ -96,6 +96,8 @@ def running_stack(
                 f"{_prefix(spec.name)}HTTP_PORT": str(port),
                 f"{_prefix(spec.name)}MONGODB_DATABASE": database,
             }
+            if spec.name == "notifier":  # the reporter vault lives in intake's database
+                env["NOTIFIER_VAULT_DATABASE"] = f"bench_{session}_aduan_intake"
             proc = ServiceProcess(run_dir, replace(spec, port=port), env, REPO)
             stack.callback(proc.stop)
             procs[spec.name], databases[spec.name] = proc, database

@@ -28,7 +28,16 @@ EXPECTED = {
         },
         {ev.NOTIFICATION_SENT},
     ),
-    "analytics": ({ev.REPORT_RECEIVED, ev.REPORT_STATUS_CHANGED}, set()),
+    "analytics": (
+        {
+            ev.REPORT_RECEIVED,
+            ev.REPORT_ROUTED,
+            ev.REPORT_STATUS_CHANGED,
+            ev.REPORT_RATED,
+            ev.SLA_BREACHED,
+        },
+        set(),
+    ),
 }
 
 

@@ -153,6 +153,8 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
         if spec.name == "intake":
             smtp_port = free_port()
             env["INTAKE_SMTP_PORT"] = str(smtp_port)
+        if spec.name == "notifier":  # the reporter vault lives in intake's database
+            env["NOTIFIER_VAULT_DATABASE"] = f"it_{session}_aduan_intake"
         proc = ServiceProcess(run_dir, spec, env, REPO)
         procs[spec.name] = proc
         urls[spec.name] = proc.url

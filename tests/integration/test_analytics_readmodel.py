@@ -304,3 +304,22 @@ async def test_no_public_answer_carries_personal_data(
     async for doc in db["reports"].find({}):
         text = repr(doc)
         assert not any(c in text for c in CANARIES), doc
+
+
+async def test_bad_filters_are_clear_422s(
+    db: AsyncDatabase[Document], city: Any, polygons: dict[str, Any]
+) -> None:
+    app = api_app(MongoReadModel(db, WIB), city, polygons)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://a") as c:
+        cases = {
+            "/v1/public/summary?from=2026-11-20&to=2026-11-01": "`from` must not be after `to`",
+            "/v1/public/reports?bbox=106.9,-6.3": "bbox must be west,south,east,north",
+            "/v1/public/timeseries?from=2024-01-01&to=2026-01-01": "at most 366 days",
+            "/v1/public/timeseries?bucket=week": "bucket",
+            "/v1/public/by-category?kota=DROP%20TABLE": "kota",
+        }
+        for path, detail in cases.items():
+            r = await c.get(path)
+            assert r.status_code == 422, path
+            assert r.headers["content-type"].startswith("application/problem+json"), path
+            assert detail in r.text, (path, r.text)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from aduan_shared.cityconfig import Head, PenaltyStep, SlaConfig, load_city
-from aduan_shared.events import Actor, AreaRef, ReportRouted, ReportState, StatusChanged
+from aduan_shared.events import AreaRef, ReportRouted, ReportState, StatusChanged
 from aduan_sla_monitor.app import city_policy
 from aduan_sla_monitor.calendars import JAKARTA, Mode, SlaPolicy, policy_from_config
 from aduan_sla_monitor.clock import assignments, due_signals
@@ -22,31 +22,15 @@ from aduan_sla_monitor.ledger import (
 from aduan_sla_monitor.views import age_bucket, clock_rows
 from aduan_testkit.city import JAKARTA as JAKARTA_CONFIG
 
+from .facts import KEL, change
+
 S = ReportState
-KEL = "kelurahan:31.74.03.1002"
 POLICY = SlaPolicy()
 TABLE = (PenaltyStep(min_breaches=1, cut_percent=10),)
 
 
 def wib(m: int, d: int, h: int = 0, mi: int = 0) -> datetime:
     return datetime(2026, m, d, h, mi, tzinfo=JAKARTA)
-
-
-def change(
-    report: uuid.UUID, version: int, frm: S | None, to: S, at: datetime, unit: str | None = KEL
-) -> StatusChanged:
-    return StatusChanged(
-        event_id=uuid.uuid5(report, str(version)),
-        occurred_at=at,
-        report_id=report,
-        correlation_id=f"corr-{report.int}",
-        from_state=frm,
-        to_state=to,
-        unit_id=unit,
-        actor=Actor(role="t", id="t"),
-        version=version,
-        tracking_code=f"JKT-{report.int:08d}",
-    )
 
 
 def routed(report: uuid.UUID, at: datetime, unit: str | None = KEL) -> ReportRouted:

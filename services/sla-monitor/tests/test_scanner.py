@@ -12,7 +12,6 @@ from aduan_shared.auth import JwtVerifier, issue_dev_token
 from aduan_shared.cityconfig import Head, PenaltyStep
 from aduan_shared.errors import install_problem_handlers
 from aduan_shared.events import (
-    Actor,
     ReportState,
     SlaBreached,
     SlaWarning,
@@ -28,10 +27,10 @@ from aduan_sla_monitor.metrics import SlaGauges
 from aduan_sla_monitor.scanner import Scanner
 from fastapi import FastAPI
 
+from .facts import KEL, change
 from .fakes import MemoryClocks, MemoryPublisher, MemoryReports, MemorySignals
 
 S = ReportState
-KEL = "kelurahan:3171011001"
 T0 = datetime(2026, 11, 17, 10, tzinfo=JAKARTA)  # a Tuesday
 POLICY = SlaPolicy()
 DEFAULT_PENALTY = (PenaltyStep(min_breaches=1, cut_percent=10),)
@@ -40,23 +39,6 @@ SECRET = "sla-test-secret-0123456789abcdef0123"
 
 def day(d: float) -> datetime:
     return T0 + timedelta(days=d)
-
-
-def change(
-    report: uuid.UUID, version: int, frm: S | None, to: S, at: datetime, unit: str | None = KEL
-) -> StatusChanged:
-    return StatusChanged(
-        event_id=uuid.uuid5(report, str(version)),
-        occurred_at=at,
-        report_id=report,
-        correlation_id=f"corr-{version}",
-        from_state=frm,
-        to_state=to,
-        unit_id=unit,
-        actor=Actor(role="t", id="t"),
-        version=version,
-        category="Jalan",
-    )
 
 
 def heads(unit_id: str, at: datetime) -> Head:

@@ -9,7 +9,7 @@ gzipped, with an ETag), so a burst of public traffic does not reach the database
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
@@ -17,7 +17,7 @@ from aduan_shared.cityconfig import Unit
 from aduan_shared.errors import InvalidInput
 from aduan_shared.metrics import ServiceMetrics
 from aduan_shared.webassets import Payload, compact_json
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from aduan_analytics.adapters.readmodel import MongoReadModel
 from aduan_analytics.cache import TtlCache
@@ -60,12 +60,19 @@ class PublicData:
     today: Callable[[], date]
 
 
-def _filter(
-    since: date | None, until: date | None, kota: str | None, category: str | None
+def public_filter(
+    since: FromParam = None,
+    until: ToParam = None,
+    kota: KotaParam = None,
+    category: CategoryParam = None,
 ) -> PublicFilter:
+    """The page's filters from the query string (a FastAPI dependency)."""
     if since is not None and until is not None and since > until:
         raise InvalidInput("`from` must not be after `to`")
     return PublicFilter(since, until, kota, category)
+
+
+Filter = Annotated[PublicFilter, Depends(public_filter)]
 
 
 def create_api(
@@ -100,12 +107,8 @@ def create_api(
     @router.get("/summary", summary="Totals, the count and share of each state, resolution times")
     async def public_summary(
         request: Request,
-        since: FromParam = None,
-        until: ToParam = None,
-        kota: KotaParam = None,
-        category: CategoryParam = None,
+        f: Filter,
     ) -> Response:
-        f = _filter(since, until, kota, category)
 
         async def compute() -> Payload:
             body = summary(await model.counts_by_state(f), await model.resolution_hours(f))
@@ -117,17 +120,16 @@ def create_api(
     @router.get("/timeseries", summary="Reports received and done per day")
     async def public_timeseries(
         request: Request,
-        since: FromParam = None,
-        until: ToParam = None,
-        kota: KotaParam = None,
-        category: CategoryParam = None,
+        f: Filter,
         bucket: Annotated[str, Query(pattern="^day$", description="only `day`")] = "day",
     ) -> Response:
-        until = until or data.today()
-        since = since or until - timedelta(days=29)
-        f = _filter(since, until, kota, category)
+        until = f.until or data.today()
+        since = f.since or until - timedelta(days=29)
+        if since > until:
+            raise InvalidInput("`from` must not be after `to`")
         if (until - since).days + 1 > MAX_DAYS:
             raise InvalidInput(f"at most {MAX_DAYS} days at a time")
+        f = replace(f, since=since, until=until)
 
         async def compute() -> Payload:
             rows = timeseries(
@@ -145,12 +147,8 @@ def create_api(
     @router.get("/by-category", summary="Reports and done per category")
     async def public_by_category(
         request: Request,
-        since: FromParam = None,
-        until: ToParam = None,
-        kota: KotaParam = None,
-        category: CategoryParam = None,
+        f: Filter,
     ) -> Response:
-        f = _filter(since, until, kota, category)
 
         async def compute() -> Payload:
             rows = by_category(
@@ -167,12 +165,8 @@ def create_api(
     )
     async def public_by_kelurahan(
         request: Request,
-        since: FromParam = None,
-        until: ToParam = None,
-        kota: KotaParam = None,
-        category: CategoryParam = None,
+        f: Filter,
     ) -> Response:
-        f = _filter(since, until, kota, category)
 
         async def compute() -> Payload:
             body = kelurahan_geojson(
@@ -221,14 +215,10 @@ def create_api(
     @router.get("/reports", summary="Public reports only, redacted, coordinates rounded")
     async def public_reports(
         request: Request,
+        f: Filter,
         bbox: Annotated[str | None, Query(description="west,south,east,north (degrees)")] = None,
-        since: FromParam = None,
-        until: ToParam = None,
-        kota: KotaParam = None,
-        category: CategoryParam = None,
         limit: Annotated[int, Query(ge=1, le=MAX_REPORTS)] = 500,
     ) -> Response:
-        f = _filter(since, until, kota, category)
         box = bbox_of(bbox)
 
         async def compute() -> Payload:
@@ -239,12 +229,8 @@ def create_api(
     @router.get("/export.csv", summary="Open data: the public reports as CSV")
     async def export_csv(
         request: Request,
-        since: FromParam = None,
-        until: ToParam = None,
-        kota: KotaParam = None,
-        category: CategoryParam = None,
+        f: Filter,
     ) -> Response:
-        f = _filter(since, until, kota, category)
 
         async def compute() -> Payload:
             return Payload.of(reports_csv(await public_rows(f)).encode(), "text/csv; charset=utf-8")
@@ -256,12 +242,8 @@ def create_api(
     @router.get("/export.geojson", summary="Open data: the public reports as GeoJSON points")
     async def export_geojson(
         request: Request,
-        since: FromParam = None,
-        until: ToParam = None,
-        kota: KotaParam = None,
-        category: CategoryParam = None,
+        f: Filter,
     ) -> Response:
-        f = _filter(since, until, kota, category)
 
         async def compute() -> Payload:
             return json_payload(reports_geojson(await public_rows(f)), "application/geo+json")
