@@ -305,8 +305,10 @@ async def test_ledger_and_breaches_in_json_and_csv_with_the_head_at_each_deadlin
     assert csv_body.text.splitlines() == [
         "month,official_id,official_name,breaches_in_month,cut_percent,deadline,unit_id,kind,"
         "report_id,tracking_code",
-        f"2026-11,official:A,Pak A,1,10,2026-11-22T10:00:00+07:00,{KEL},response,{other},",
-        f"2026-11,official:B,Bu B,1,10,2026-11-23T10:00:00+07:00,{KEL},response,{REPORT},",
+        f"2026-11,official:A,Pak A,1,10,2026-11-22T10:00:00+07:00,{KEL},response,{other},"
+        "JKT-00000062",
+        f"2026-11,official:B,Bu B,1,10,2026-11-23T10:00:00+07:00,{KEL},response,{REPORT},"
+        "JKT-00000061",
     ]
     assert bad.status_code == 422 and "YYYY-MM" in bad.json()["detail"]
     assert officer.status_code == 403
