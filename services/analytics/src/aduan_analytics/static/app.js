@@ -44,7 +44,8 @@
     const tr = document.createElement("tr");
     for (const cell of cells) {
       const td = el(cell.th ? "th" : "td", cell.th ? { scope: "row" } : {}, cell.text);
-      if (cell.num) td.className = "num";
+      td.className = [cell.num ? "num" : "", cell.cls || ""].join(" ").trim();
+      if (!td.className) td.removeAttribute("class");
       if (cell.key) td.dataset.key = cell.key;
       tr.appendChild(td);
     }
@@ -57,6 +58,7 @@
 
   function hours(h) {
     if (h === null || h === undefined) return "belum ada";
+    if (h * 60 < 1) return "kurang dari 1 menit";
     if (h < 1) return `${nf.format(Math.round(h * 60))} menit`;
     const text = `${nf1.format(h)} jam`;
     return h >= 48 ? `${text} (± ${nf1.format(h / 24)} hari)` : text;
@@ -77,9 +79,35 @@
     return qs ? `?${qs}` : "";
   };
 
+  const MAX_TREND_DAYS = 366; // the API's limit for one time series
+
+  function isoDay(date) {
+    return date.toISOString().slice(0, 10);
+  }
+
+  function addDays(iso, days) {
+    const d = new Date(`${iso}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + days);
+    return isoDay(d);
+  }
+
+  function today() {
+    const d = new Date();
+    return isoDay(new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate())));
+  }
+
   function filterProblem(f) {
     if (f.from && f.to && f.from > f.to) return "Tanggal awal tidak boleh setelah tanggal akhir.";
+    if (f.from && !f.to && f.from > today()) return "Tanggal awal tidak boleh setelah hari ini.";
     return "";
+  }
+
+  // The trend covers at most MAX_TREND_DAYS: the last ones of a longer range.
+  function trendFilters(f) {
+    if (!f.from) return f;
+    const to = f.to || today();
+    const earliest = addDays(to, 1 - MAX_TREND_DAYS);
+    return { ...f, from: f.from < earliest ? earliest : f.from, to };
   }
 
   async function loadFilterChoices(initial) {
@@ -147,14 +175,14 @@
     try {
       const [summary, series, categories, kelurahan, units] = await Promise.all([
         fetchJSON(`${API}/summary${q}`),
-        fetchJSON(`${API}/timeseries${q}`),
+        fetchJSON(`${API}/timeseries${query(trendFilters(f))}`),
         fetchJSON(`${API}/by-category${q}`),
         fetchJSON(`${API}/by-kelurahan${q}`),
         fetchJSON(`${API}/units`),
       ]);
       if (generation !== state.generation) return; // a newer filter won
       renderSummary(summary);
-      renderTrend(series);
+      renderTrend(series, f.from && f.from < series.from);
       renderCategories(categories.categories || []);
       renderMap(kelurahan, f.kota);
       state.units = units.units || [];
@@ -162,6 +190,7 @@
       $("dashboard").classList.remove("stale");
       state.loads += 1;
       document.body.dataset.loads = String(state.loads);
+      document.body.dataset.query = q;
       const time = new Date().toLocaleTimeString("id-ID", { hour: "2-digit", minute: "2-digit" });
       setStatus("ready", `Menampilkan ${describeFilters(f)}: ${nf.format(summary.total)} laporan. Diperbarui pukul ${time}.`);
     } catch (err) {
@@ -252,9 +281,10 @@
     };
   }
 
-  function renderTrend(series) {
+  function renderTrend(series, clipped) {
     const days = series.days || [];
-    $("trend-range").textContent = `${longDay(series.from)} – ${longDay(series.to)}`;
+    const note = clipped ? ` (${MAX_TREND_DAYS} hari terakhir dari rentang yang dipilih)` : "";
+    $("trend-range").textContent = `${longDay(series.from)} – ${longDay(series.to)}${note}`;
     const rows = $("trend-rows");
     rows.replaceChildren(
       ...days.map((d) =>
@@ -283,6 +313,16 @@
         },
       },
     });
+  }
+
+  function wrapLabel(text, width) {
+    const lines = [];
+    for (const word of String(text).split(/\s+/)) {
+      const last = lines.length - 1;
+      if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`;
+      else lines.push(word);
+    }
+    return lines.length > 1 ? lines : lines[0];
   }
 
   function renderCategories(categories) {
@@ -314,7 +354,16 @@
         plugins: { legend: { display: false } },
         scales: {
           x: { beginAtZero: true, ticks: { precision: 0 }, grid: { color: COLORS.grid } },
-          y: { grid: { display: false }, ticks: { autoSkip: false } },
+          y: {
+            grid: { display: false },
+            ticks: {
+              autoSkip: false,
+              // Long names wrap onto lines (narrow screens wrap sooner); the table has them whole.
+              callback(value) {
+                return wrapLabel(this.getLabelForValue(value), window.innerWidth < 600 ? 14 : 28);
+              },
+            },
+          },
         },
       },
     });
@@ -461,7 +510,7 @@
     item("c0", "0 laporan");
     let low = 1;
     uppers.forEach((u, i) => {
-      item(`c${shade(i)}`, low === u ? `${nf.format(u)}` : `${nf.format(low)}–${nf.format(u)}`);
+      item(`c${shade(i)}`, `${low === u ? nf.format(u) : `${nf.format(low)}–${nf.format(u)}`} laporan`);
       low = u + 1;
     });
   }
@@ -477,14 +526,14 @@
       const p = f.properties;
       const tr = row([
         { th: true, text: p.name },
-        { text: `${p.kecamatan}, ${p.kota}` },
         { text: nf.format(p.count), num: true, key: "count" },
         { text: nf.format(p.done), num: true, key: "done" },
       ]);
+      tr.firstChild.appendChild(el("span", { class: "place" }, `Kec. ${p.kecamatan}, ${p.kota}`));
       tr.dataset.kode = p.kode;
       rows.appendChild(tr);
     }
-    if (!top.length) rows.appendChild(row([{ text: "Belum ada laporan untuk saringan ini." }, {}, {}, {}]));
+    if (!top.length) rows.appendChild(row([{ text: "Belum ada laporan untuk saringan ini." }, {}, {}]));
   }
 
   // ---- unit compliance ----
@@ -495,7 +544,7 @@
     rows.replaceChildren();
     shown.forEach((u, i) => {
       const tr = row([
-        { text: nf.format(i + 1), num: true },
+        { text: nf.format(i + 1), num: true, cls: "rank" },
         { th: true, text: u.name },
         { text: pct(100 * u.on_time_ratio), num: true, key: "on_time" },
         { text: nf.format(u.assignments), num: true, key: "assignments" },
@@ -545,5 +594,12 @@
     window.Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif';
     window.Chart.defaults.color = "#1d2733";
   }
-  window.aduanDashboard = { ready: start(), reload: loadAll };
+  // For tests and embedding pages: where a place is on the map's screen now.
+  function clientPoint(lat, lon) {
+    const [x, y] = state.map.project(lon, lat);
+    const p = new DOMPoint(x, y).matrixTransform($("map").getScreenCTM());
+    return { x: p.x, y: p.y };
+  }
+
+  window.aduanDashboard = { ready: start(), reload: loadAll, clientPoint };
 })();
