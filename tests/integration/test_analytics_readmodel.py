@@ -216,6 +216,7 @@ def api_app(model: MongoReadModel, city: Any, polygons: dict[str, Any]) -> FastA
         units=city.units(read_areas(city)),
         areas=areas,
         kotas=[{"kode": "31.74", "name": "Jakarta Selatan"}],
+        area_names={"31.74": "Jakarta Selatan", "31.71": "Jakarta Pusat"},
         categories=["Jalan Rusak", "Sampah"],
         tz=WIB,
         today=lambda: date(2026, 11, 22),
@@ -232,6 +233,9 @@ PATHS = (
     "/v1/public/timeseries?from=2026-11-16&to=2026-11-22",
     "/v1/public/by-category",
     "/v1/public/by-kelurahan",
+    "/v1/public/by-channel",
+    "/v1/public/by-area?level=kota",
+    "/v1/public/by-area?level=kecamatan",
     "/v1/public/units",
     "/v1/public/reports",
     "/v1/public/reports?bbox=106.8,-6.3,106.9,-6.2&category=Sampah",
@@ -280,6 +284,15 @@ async def test_replaying_the_events_changes_no_number(
     assert bangka["on_time_ratio"] == round(5 / 9, 4)
     assert bangka["recurrence_rate"] == round(3 / 9, 4)  # n = 3, 6, 9
     assert bangka["average_rating"] == 4.67  # n = 2, 5, 11 rated 4, 5, 5
+    kota = json.loads(first["/v1/public/by-area?level=kota"])["areas"]
+    assert [(a["key"], a["name"], a["count"]) for a in kota] == [
+        ("31.74", "Jakarta Selatan", 9),
+        ("31.71", "Jakarta Pusat", 3),
+    ]
+    kec = json.loads(first["/v1/public/by-area?level=kecamatan"])["areas"]
+    assert [(a["key"], a["count"]) for a in kec] == [("31.74.03", 9), ("31.71.01", 3)]
+    channels = json.loads(first["/v1/public/by-channel"])["channels"]
+    assert [(c["key"], c["count"], c["done"]) for c in channels] == [("jaki", 12, 4)]
     kel = json.loads(first["/v1/public/by-kelurahan"])
     by_kode = {f["properties"]["kode"]: f["properties"]["count"] for f in kel["features"]}
     assert by_kode["31.74.03.1002"] == 9 and by_kode["31.71.01.1001"] == 3

@@ -24,6 +24,7 @@ from aduan_analytics.cache import TtlCache
 from aduan_analytics.domain import (
     PublicFilter,
     by_category,
+    counted,
     kelurahan_geojson,
     public_report,
     reports_csv,
@@ -55,6 +56,7 @@ class PublicData:
     units: dict[str, Unit]
     areas: Callable[[], Awaitable[dict[str, Any]]]
     kotas: list[dict[str, str]]
+    area_names: dict[str, str]  # kecamatan and kota names by kode
     categories: list[str]
     tz: tzinfo
     today: Callable[[], date]
@@ -158,6 +160,33 @@ def create_api(
             return json_payload({"categories": rows})
 
         return await cached(request, ("by-category", *f.key()), compute)
+
+    @router.get("/by-channel", summary="Reports and done per channel (JAKI, X, e-mail, …)")
+    async def public_by_channel(request: Request, f: Filter) -> Response:
+        async def compute() -> Payload:
+            rows = counted(
+                await model.counts_by(f, "channel"), await model.counts_by(f, "channel", done=True)
+            )
+            return json_payload({"channels": rows})
+
+        return await cached(request, ("by-channel", *f.key()), compute)
+
+    @router.get("/by-area", summary="Reports and done per kota or kecamatan")
+    async def public_by_area(
+        request: Request,
+        f: Filter,
+        level: Annotated[str, Query(pattern="^(kota|kecamatan)$")] = "kota",
+    ) -> Response:
+        async def compute() -> Payload:
+            field = f"{level}_kode"
+            rows = counted(
+                await model.counts_by(f, field),
+                await model.counts_by(f, field, done=True),
+                data.area_names,
+            )
+            return json_payload({"level": level, "areas": rows})
+
+        return await cached(request, ("by-area", level, *f.key()), compute)
 
     @router.get(
         "/by-kelurahan",

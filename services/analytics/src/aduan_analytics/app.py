@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from aduan_shared.areas_geojson import simplified_areas
-from aduan_shared.city import kota_kode, resolve_city_dir
+from aduan_shared.city import kecamatan_kode, kota_kode, resolve_city_dir
 from aduan_shared.cityconfig import load_city, read_areas
 from aduan_shared.service import ServiceParts, build_app, service_core
 from aduan_shared.webassets import Payload
@@ -44,6 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         units=city.units(areas),
         areas=kelurahan,
         kotas=[{"kode": kode, "name": name} for kode, name in kotas],
+        area_names={
+            **{kecamatan_kode(a.kode): a.kecamatan for a in areas},
+            **{kota_kode(a.kode): a.kota for a in areas},
+        },
         categories=[c.name for c in city.category_names()],
         tz=city.tz,
         today=today_in(city.tz),

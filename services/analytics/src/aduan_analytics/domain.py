@@ -96,6 +96,24 @@ def by_category(
     return sorted(rows, key=lambda r: (-r["count"], r["category"]))
 
 
+def counted(
+    counts: Mapping[Any, int], done: Mapping[Any, int], names: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Rows `{key, name, count, share, done}` (most first), for channels, kota, kecamatan."""
+    total = sum(counts.values())
+    rows = [
+        {
+            "key": key,
+            "name": (names or {}).get(str(key), key) if key is not None else None,
+            "count": n,
+            "share": share(n, total),
+            "done": done.get(key, 0),
+        }
+        for key, n in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["count"], str(r["key"])))
+
+
 def timeseries(
     received: Mapping[str, int], done: Mapping[str, int], since: date, until: date
 ) -> list[dict[str, Any]]:
