@@ -518,7 +518,7 @@
   function renderTopKelurahan(features) {
     const top = features
       .filter((f) => f.properties.count > 0)
-      .sort((a, b) => b.properties.count - a.properties.count || a.properties.name.localeCompare(b.properties.name))
+      .sort((a, b) => b.properties.count - a.properties.count || (a.properties.kode < b.properties.kode ? -1 : 1))
       .slice(0, 10);
     const rows = $("kelurahan-rows");
     rows.replaceChildren();
