@@ -357,6 +357,13 @@ def test_the_page_shows_the_apis_numbers_and_nothing_personal(
     page.mouse.move(at["x"], at["y"])
     assert (bangka["name"], bangka["kecamatan"]) == ("Bangka", "Mampang Prapatan")
     expect(page.locator("#map-info")).to_have_text(area_text(bangka))
+    # Headings, labelled filters, tables and a live status for assistive technology.
+    for name in ("Ringkasan", "Tren harian", "Kategori", "Peta laporan per kelurahan"):
+        expect(page.get_by_role("heading", name=name, level=2)).to_be_visible()
+    for label in ("Dari tanggal", "Sampai tanggal", "Kota/kabupaten", "Kategori"):
+        expect(page.locator("#filters").get_by_label(label, exact=True)).to_be_visible()
+    expect(page.get_by_role("table", name="Peringkat kepatuhan unit kerja")).to_be_visible()
+    expect(page.get_by_role("status").first).to_have_attribute("aria-live", "polite")
     legend = page.locator("#legend li")
     assert legend.count() >= 2 and legend.first.inner_text().strip() == "0 laporan"
     assert page.locator("#map path").count() == len(geo["features"])
@@ -376,6 +383,12 @@ def test_the_page_shows_the_apis_numbers_and_nothing_personal(
     html, text = page.content(), page.inner_text("body")
     assert_no_canary(html, seeded.canaries, "the page's HTML")
     assert_no_canary(text, seeded.canaries, "the page's text")
+    # Served under a strict CSP, which the page keeps (no console error above says otherwise):
+    # no inline script or style in what it serves.
+    served = httpx.get(platform.url("analytics", "/"))
+    assert "script-src 'self'" in served.headers["content-security-policy"]
+    assert "unsafe-inline" not in served.headers["content-security-policy"]
+    assert not re.search(r"<script(?![^>]*\bsrc=)|<style|\sstyle=", served.text)
     # Nothing came from anywhere but analytics itself (Chart.js included).
     assert f"{dashboard.origin}/static/vendor/chart.umd.js" in dashboard.requests
     assert dashboard.outside() == [], "requests outside the analytics origin"
@@ -501,3 +514,31 @@ def test_an_api_failure_is_said_and_retry_recovers(
     expect(failure).to_be_hidden()
     assert_shows(dashboard, {})
     dashboard.errors.clear()  # the browser logs the 503 itself
+
+
+def test_without_chartjs_the_figures_stay_and_a_long_ranking_folds(
+    platform: Platform, seeded: Seeded, dashboard: Dashboard
+) -> None:
+    """Chart.js missing (setup not run): the tables still carry every figure. A ranking of more
+    than ten units shows ten, then all on request (the real answer, its rows repeated)."""
+    page = dashboard.page
+    page.route("**/static/vendor/chart.umd.js", lambda route: route.fulfill(status=404))
+
+    def many_units(route: Any) -> None:
+        real = route.fetch()
+        units = real.json()["units"]
+        rows = [{**u, "unit_id": f"{u['unit_id']}#{i}"} for i in range(12) for u in units][:12]
+        route.fulfill(response=real, json={"units": rows})
+
+    page.route("**/v1/public/units", many_units)
+    dashboard.open()
+    expect(page.locator("body")).to_have_class(re.compile(r"\bno-charts\b"))
+    expect(page.locator("#trend-chart")).to_be_hidden()
+    expect(page.locator("#unit-rows tr")).to_have_count(10)
+    toggle = page.locator("#units-toggle")
+    expect(toggle).to_have_text("Tampilkan semua 12 unit")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(page.locator("#unit-rows tr")).to_have_count(12)
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    dashboard.errors.clear()  # the browser logs the 404 itself
