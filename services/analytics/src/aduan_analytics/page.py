@@ -21,6 +21,8 @@ log = get_logger(__name__)
 STATIC = files("aduan_analytics") / "static"
 ASSETS = {
     "app.js": "text/javascript; charset=utf-8",
+    "charts.js": "text/javascript; charset=utf-8",
+    "map.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 CHARTJS_VERSION = "4.4.7"

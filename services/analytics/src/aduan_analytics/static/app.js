@@ -1,14 +1,13 @@
 // Aduan's public dashboard: reads /v1/public/* of this service only and draws every panel.
-// Charts are Chart.js (served by this service); the kelurahan map is SVG drawn from the polygons
-// of /v1/public/by-kelurahan (no tiles). Text from the API only ever goes into textContent.
+// Filters, fetching, the summary, tables and the unit ranking live here; charts.js draws the
+// Chart.js charts and map.js the kelurahan choropleth (SVG from /v1/public/by-kelurahan, no
+// tiles). Text from the API only ever goes into textContent.
 (() => {
   "use strict";
 
   const API = "/v1/public";
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const UNITS = 10000; // projected units per degree (keeps path numbers short)
   const UNIT_ROWS = 10; // unit ranking rows shown before "show all"
-  const COLORS = { received: "#0b5cab", done: "#1b7a3d", bar: "#0b5cab", grid: "#e3e7ec" };
 
   const $ = (id) => document.getElementById(id);
   const nf = new Intl.NumberFormat("id-ID");
@@ -19,8 +18,7 @@
   const state = {
     generation: 0,
     loads: 0,
-    charts: {},
-    map: null, // {lon0, lat0, k, paths: Map(kode -> path), full: box}
+    map: null, // map.js's choropleth, made with the first answer
     kotaNames: new Map(),
     unitsExpanded: false,
     units: [],
@@ -255,30 +253,11 @@
     $("resolved-count").textContent = `${nf.format(res.count || 0)} laporan`;
   }
 
-  // ---- charts ----
+  // ---- trend and categories: tables here, charts in charts.js ----
   function chartsAvailable() {
-    const ok = typeof window.Chart === "function";
+    const ok = window.AduanCharts.available();
     document.body.classList.toggle("no-charts", !ok);
     return ok;
-  }
-
-  function upsertChart(name, canvas, config) {
-    const existing = state.charts[name];
-    if (existing) {
-      existing.data = config.data;
-      existing.update();
-      return;
-    }
-    state.charts[name] = new window.Chart(canvas, config);
-  }
-
-  function baseOptions() {
-    return {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
-      plugins: { legend: { position: "bottom", labels: { boxWidth: 14 } } },
-    };
   }
 
   function renderTrend(series, clipped) {
@@ -295,34 +274,7 @@
         ]),
       ),
     );
-    if (!chartsAvailable()) return;
-    upsertChart("trend", $("trend-chart"), {
-      type: "bar",
-      data: {
-        labels: days.map((d) => day(d.date)),
-        datasets: [
-          { type: "bar", label: "Laporan masuk", data: days.map((d) => d.received), backgroundColor: COLORS.received, borderRadius: 2 },
-          { type: "line", label: "Selesai", data: days.map((d) => d.done), borderColor: COLORS.done, backgroundColor: COLORS.done, pointRadius: 2, tension: 0.25 },
-        ],
-      },
-      options: {
-        ...baseOptions(),
-        scales: {
-          x: { grid: { display: false }, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
-          y: { beginAtZero: true, ticks: { precision: 0 }, grid: { color: COLORS.grid } },
-        },
-      },
-    });
-  }
-
-  function wrapLabel(text, width) {
-    const lines = [];
-    for (const word of String(text).split(/\s+/)) {
-      const last = lines.length - 1;
-      if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`;
-      else lines.push(word);
-    }
-    return lines.length > 1 ? lines : lines[0];
+    if (chartsAvailable()) window.AduanCharts.trend($("trend-chart"), days, day);
   }
 
   function renderCategories(categories) {
@@ -341,178 +293,43 @@
     if (!categories.length) rows.appendChild(row([{ text: "Belum ada laporan untuk saringan ini." }, {}, {}, {}]));
     // One bar per category: the box grows with the number of categories.
     $("category-box").style.height = `${Math.max(140, 30 * categories.length + 60)}px`;
-    if (!chartsAvailable()) return;
-    upsertChart("category", $("category-chart"), {
-      type: "bar",
-      data: {
-        labels: categories.map((c) => c.category),
-        datasets: [{ label: "Laporan", data: categories.map((c) => c.count), backgroundColor: COLORS.bar, borderRadius: 2 }],
-      },
-      options: {
-        ...baseOptions(),
-        indexAxis: "y",
-        plugins: { legend: { display: false } },
-        scales: {
-          x: { beginAtZero: true, ticks: { precision: 0 }, grid: { color: COLORS.grid } },
-          y: {
-            grid: { display: false },
-            ticks: {
-              autoSkip: false,
-              // Long names wrap onto lines (narrow screens wrap sooner); the table has them whole.
-              callback(value) {
-                return wrapLabel(this.getLabelForValue(value), window.innerWidth < 600 ? 14 : 28);
-              },
-            },
-          },
-        },
-      },
-    });
+    if (chartsAvailable()) window.AduanCharts.categories($("category-chart"), categories);
   }
 
-  // ---- the kelurahan choropleth ----
-  // Equirectangular: x scaled by cos(latitude of the view's centre); y grows southwards.
-  function projector(view) {
-    const lon0 = (view[0] + view[2]) / 2;
-    const lat0 = (view[1] + view[3]) / 2;
-    const k = Math.cos((lat0 * Math.PI) / 180);
-    return (lon, lat) => [(lon - lon0) * k * UNITS, (lat0 - lat) * UNITS];
-  }
-
-  function polygonsOf(geometry) {
-    if (!geometry) return [];
-    return geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
-  }
-
-  function pathData(polys, project) {
-    let d = "";
-    for (const rings of polys) {
-      for (const ring of rings) {
-        ring.forEach(([lon, lat], i) => {
-          const [x, y] = project(lon, lat);
-          d += (i ? "L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
-        });
-        d += "Z";
-      }
-    }
-    return d;
-  }
-
-  function boxOf(bbox, project) {
-    const [x0, y0] = project(bbox[0], bbox[3]);
-    const [x1, y1] = project(bbox[2], bbox[1]);
-    return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
-  }
-
-  function buildMap(geo) {
-    const svg = $("map");
-    const project = projector(geo.view || geo.bbox);
-    const layer = svgEl("g", { class: "areas" });
-    const areas = new Map();
-    for (const feature of geo.features) {
-      const polys = polygonsOf(feature.geometry);
-      const path = svgEl("path", { d: pathData(polys, project) });
-      path.dataset.kode = feature.properties.kode;
-      path.appendChild(svgEl("title"));
-      layer.appendChild(path);
-      let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
-      for (const rings of polys) {
-        for (const [lon, lat] of rings[0]) {
-          w = Math.min(w, lon); e = Math.max(e, lon); s = Math.min(s, lat); n = Math.max(n, lat);
-        }
-      }
-      areas.set(feature.properties.kode, { path, bbox: [w, s, e, n], props: feature.properties });
-    }
-    svg.replaceChildren(layer);
-    state.map = { project, areas, view: geo.view || geo.bbox };
-    svg.addEventListener("pointermove", (e) => showArea(e.target, false));
-    svg.addEventListener("pointerleave", () => showArea(null, false));
-    svg.addEventListener("click", (e) => showArea(e.target, true));
-  }
-
+  // ---- the kelurahan choropleth (map.js) ----
   function areaText(props) {
     return `Kelurahan ${props.name}, Kecamatan ${props.kecamatan}, ${props.kota}: ${nf.format(props.count)} laporan, ${nf.format(props.done)} selesai`;
   }
 
-  function showArea(target, pick) {
-    const map = state.map;
-    const kode = target && target.dataset ? target.dataset.kode : undefined;
-    const area = kode ? map.areas.get(kode) : null;
-    for (const old of $("map").querySelectorAll("path.hover")) old.classList.remove("hover");
-    if (pick) for (const old of $("map").querySelectorAll("path.picked")) old.classList.remove("picked");
-    if (area) area.path.classList.add(pick ? "picked" : "hover");
-    if (area || pick) {
-      $("map-info").textContent = area ? areaText(area.props) : "";
-      $("map-info").dataset.kode = area ? kode : "";
-    }
-  }
-
-  // Upper bounds of the classes above zero: quartiles of the non-zero counts, without repeats.
-  function classBreaks(counts) {
-    const nonzero = counts.filter((c) => c > 0).sort((a, b) => a - b);
-    const uppers = [];
-    for (const q of [0.25, 0.5, 0.75, 1]) {
-      if (!nonzero.length) break;
-      const v = nonzero[Math.max(0, Math.ceil(q * nonzero.length) - 1)];
-      if (!uppers.length || v > uppers[uppers.length - 1]) uppers.push(v);
-    }
-    return uppers;
+  // Hover shows a kelurahan; a tap or click keeps it (until another is picked).
+  function showArea(props, picked) {
+    const info = $("map-info");
+    if (!props && !picked) return;
+    info.textContent = props ? areaText(props) : "";
+    info.dataset.kode = props ? props.kode : "";
   }
 
   function renderMap(geo, kota) {
-    if (!state.map) buildMap(geo);
-    const map = state.map;
-    const counts = geo.features.map((f) => f.properties.count);
-    const uppers = classBreaks(counts);
-    // Spread the classes over the 4-step palette (c1 lightest … c4 darkest).
-    const shade = (i) => Math.round(((i + 1) * 4) / uppers.length);
-    const classOf = (n) => (n <= 0 ? 0 : shade(uppers.findIndex((u) => n <= u)));
-    const inKota = (kode) => !kota || kode.startsWith(`${kota}.`);
-    for (const feature of geo.features) {
-      const area = map.areas.get(feature.properties.kode);
-      if (!area) continue;
-      area.props = feature.properties;
-      area.path.setAttribute("class", `c${classOf(feature.properties.count)}${inKota(area.props.kode) ? "" : " dim"}`);
-      area.path.firstChild.textContent = areaText(feature.properties);
+    if (!state.map) {
+      state.map = window.AduanChoropleth.create($("map"), geo, { describe: areaText, onShow: showArea });
     }
-    const picked = $("map-info").dataset.kode;
-    if (picked && map.areas.has(picked)) $("map-info").textContent = areaText(map.areas.get(picked).props);
-    renderLegend(uppers, shade);
-    fitMap(kota);
+    const classes = state.map.update(geo.features, kota);
+    const picked = state.map.props($("map-info").dataset.kode || "");
+    if (picked) $("map-info").textContent = areaText(picked);
+    renderLegend(classes);
     renderTopKelurahan(geo.features);
   }
 
-  function fitMap(kota) {
-    const map = state.map;
-    let bbox = map.view;
-    if (kota) {
-      const boxes = [...map.areas.values()].filter((a) => a.props.kode.startsWith(`${kota}.`)).map((a) => a.bbox);
-      if (boxes.length) {
-        bbox = [
-          Math.min(...boxes.map((b) => b[0])), Math.min(...boxes.map((b) => b[1])),
-          Math.max(...boxes.map((b) => b[2])), Math.max(...boxes.map((b) => b[3])),
-        ];
-      }
-    }
-    const box = boxOf(bbox, map.project);
-    const pad = Math.max(box.w, box.h) * 0.03;
-    $("map").setAttribute("viewBox", `${box.x - pad} ${box.y - pad} ${box.w + 2 * pad} ${box.h + 2 * pad}`);
-  }
-
-  function renderLegend(uppers, shade) {
+  function renderLegend(classes) {
     const legend = $("legend");
     legend.replaceChildren();
-    const item = (cls, text) => {
+    for (const c of classes) {
+      const range = c.low === c.high ? nf.format(c.high) : `${nf.format(c.low)}–${nf.format(c.high)}`;
       const li = el("li");
-      li.appendChild(el("span", { class: `swatch ${cls}`, "aria-hidden": "true" }));
-      li.appendChild(el("span", {}, text));
+      li.appendChild(el("span", { class: `swatch ${c.cls}`, "aria-hidden": "true" }));
+      li.appendChild(el("span", {}, `${range} laporan`));
       legend.appendChild(li);
-    };
-    item("c0", "0 laporan");
-    let low = 1;
-    uppers.forEach((u, i) => {
-      item(`c${shade(i)}`, `${low === u ? nf.format(u) : `${nf.format(low)}–${nf.format(u)}`} laporan`);
-      low = u + 1;
-    });
+    }
   }
 
   function renderTopKelurahan(features) {
@@ -590,16 +407,10 @@
   }
 
   $("retry").addEventListener("click", () => (state.map || state.kotaNames.size ? loadAll() : start()));
-  if (window.Chart) {
-    window.Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif';
-    window.Chart.defaults.color = "#1d2733";
-  }
-  // For tests and embedding pages: where a place is on the map's screen now.
-  function clientPoint(lat, lon) {
-    const [x, y] = state.map.project(lon, lat);
-    const p = new DOMPoint(x, y).matrixTransform($("map").getScreenCTM());
-    return { x: p.x, y: p.y };
-  }
-
-  window.aduanDashboard = { ready: start(), reload: loadAll, clientPoint };
+  window.aduanDashboard = {
+    ready: start(),
+    reload: loadAll,
+    // For tests and embedding pages: where a place is on the map's screen now.
+    clientPoint: (lat, lon) => state.map.clientPoint(lat, lon),
+  };
 })();
