@@ -22,12 +22,15 @@ import asyncio
 import json
 import re
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -75,7 +78,7 @@ THRESHOLD = re.compile(
 )
 METRIC = re.compile(r"\b(aduan_[a-z0-9_]+)\b")
 NAME_REGEX = re.compile(r'__name__=~"([^"]+)"')
-WAIT_S = 150
+WAIT_S = 180
 ROUTED_DLQ = dlq_topic(REPORT_ROUTED)
 
 
@@ -176,7 +179,39 @@ async def publish(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
 
 
 @pytest.fixture(scope="module")
-def traffic(platform: Platform) -> dict[str, str]:
+def jaki_pushes(platform: Platform) -> Iterator[list[str]]:
+    """The JAKI backend the platform's notifier pushes to (NOTIFIER_JAKI_WEBHOOK_URL of
+    config/dev.env), accepting every push while this module runs: the reporter's notifications
+    are sent, so the delivery panels have outcomes and latencies. Other channels' endpoints stay
+    unanswered (their attempts are transient failures, which the attempt panels show)."""
+    url = urlsplit(platform.env["NOTIFIER_JAKI_WEBHOOK_URL"])
+    pushes: list[str] = []
+
+    class Accept(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            pushes.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"ok": true}')
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    try:
+        server = ThreadingHTTPServer((url.hostname or "127.0.0.1", url.port or 80), Accept)
+    except OSError as exc:
+        pytest.fail(f"the JAKI endpoint of config/dev.env ({url.netloc}) is taken: {exc}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield pushes
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def traffic(platform: Platform, jaki_pushes: list[str]) -> dict[str, str]:
     """A report through intake, an overdue assignment and an unparseable message."""
     bangka = platform.kelurahan_point("Bangka")
     report = {
@@ -260,6 +295,13 @@ def test_every_dashboard_panel_query_parses_and_returns_data(scraped: str) -> No
     assert len(queries) >= 30
     empty = [where for where, expr in queries if not query(scraped, grafana_free(expr))]
     assert not empty, f"panels without data: {empty}"
+
+
+def test_the_reporter_was_notified_through_jaki(scraped: str, jaki_pushes: list[str]) -> None:
+    """What gives the delivery panels their data: the notifier really sent to JAKI."""
+    assert jaki_pushes and all(p == "/aduan/push" for p in jaki_pushes), jaki_pushes
+    sent = 'sum(aduan_notifier_deliveries_total{channel="jaki", outcome="sent"})'
+    assert float(query(scraped, sent)[0]["value"][1]) >= 1
 
 
 def test_every_metric_a_panel_or_alert_names_has_series_in_prometheus(scraped: str) -> None:
