@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aduan_devstack.browser import CHROMIUM_ARGS, ensure_chromium
 from aduan_devstack.infra import InfraError, Kafka, Mongo, ensure_topics, free_port
 from aduan_devstack.services import (
     SERVICES,
@@ -30,6 +31,8 @@ from aduan_devstack.services import (
 )
 from aduan_shared.auth import issue_dev_token
 from aduan_shared.events import ALL_DLQ_TOPICS, ALL_TOPICS
+from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 REPO = Path(__file__).resolve().parents[2]
 JAKARTA = REPO.parent / "shared" / "data" / "jakarta"
@@ -169,3 +172,20 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
     yield Platform(servers, urls, base, procs, smtp_port)
     for proc in procs.values():
         proc.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (one per test module, as Playwright's sync API
+    wants); no browser here is a failure, never a skip."""
+    try:
+        binary = ensure_chromium()
+    except InfraError as exc:
+        pytest.fail(f"the browser tests need Chromium: {exc}", pytrace=False)
+    with sync_playwright() as pw:
+        try:
+            chromium = pw.chromium.launch(executable_path=str(binary), args=list(CHROMIUM_ARGS))
+        except PlaywrightError as exc:
+            pytest.fail(f"Chromium ({binary}) did not start: {exc}", pytrace=False)
+        yield chromium
+        chromium.close()

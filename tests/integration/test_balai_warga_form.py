@@ -12,8 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aduan_devstack.browser import CHROMIUM_ARGS, ensure_chromium
-from aduan_devstack.infra import InfraError
 from aduan_testkit import eventually, jpeg
 from playwright.sync_api import (
     Browser,
@@ -22,9 +20,7 @@ from playwright.sync_api import (
     Request,
     Route,
     expect,
-    sync_playwright,
 )
-from playwright.sync_api import Error as PlaywrightError
 from shapely.geometry import shape
 
 Platform = Any  # the `platform` fixture of conftest.py
@@ -32,22 +28,6 @@ Platform = Any  # the `platform` fixture of conftest.py
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT = REPO / "build" / "screenshots" / "balai_warga_form.png"
 TRACKING_CODE = re.compile(r"^JKT-[A-Z0-9]{8}$")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium driven by Playwright; no browser here is a failure, never a skip."""
-    try:
-        binary = ensure_chromium()
-    except InfraError as exc:
-        pytest.fail(f"the browser tests need Chromium: {exc}", pytrace=False)
-    with sync_playwright() as pw:
-        try:
-            chromium = pw.chromium.launch(executable_path=str(binary), args=list(CHROMIUM_ARGS))
-        except PlaywrightError as exc:
-            pytest.fail(f"Chromium ({binary}) did not start: {exc}", pytrace=False)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -21,12 +21,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
-from aduan_devstack.browser import CHROMIUM_ARGS, ensure_chromium
-from aduan_devstack.infra import InfraError
 from aduan_shared.auth import issue_dev_token
 from aduan_testkit import eventually, jpeg
-from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Browser, Page, Response, expect
 from shapely.geometry import shape
 
 Platform = Any  # the `platform` fixture of conftest.py
@@ -133,22 +130,6 @@ def seeded(platform: Platform) -> Seeded:
     eventually(counted, timeout=90, every=1)
     codes = [first["tracking_code"], *(o["tracking_code"] for o in others)]
     return Seeded(canaries, first["tracking_code"], codes)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium driven by Playwright; no browser here is a failure, never a skip."""
-    try:
-        binary = ensure_chromium()
-    except InfraError as exc:
-        pytest.fail(f"the browser tests need Chromium: {exc}", pytrace=False)
-    with sync_playwright() as pw:
-        try:
-            chromium = pw.chromium.launch(executable_path=str(binary), args=list(CHROMIUM_ARGS))
-        except PlaywrightError as exc:
-            pytest.fail(f"Chromium ({binary}) did not start: {exc}", pytrace=False)
-        yield chromium
-        chromium.close()
 
 
 class Dashboard:
