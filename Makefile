@@ -15,7 +15,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 UNIT_TESTS := tests/architecture shared/tests $(wildcard services/*/tests)
 SERVER_TESTS := $(wildcard tools/*/tests) tests/deploy tests/integration
 
-.PHONY: help setup run stop test unit integration lint bench asyncapi images clean
+.PHONY: help setup run stop test unit integration lint bench asyncapi images clean simulate
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -28,8 +28,25 @@ $(BIN)/python: pyproject.toml uv.lock shared/pyproject.toml $(wildcard services/
 setup: $(BIN)/python ## install the Python workspace and the local servers (cached in ~/.cache)
 	$(DEV) setup
 
+# Simulated traffic (tools/simulator): `make simulate RATE=10 COUNT=800 ACT=1` on a running
+# platform; `make run SIMULATE=1` starts the platform, then the simulator (with officers acting).
+RATE ?= 10
+COUNT ?= 800
+SIM_ARGS ?=
+
 run: setup ## start Kafka, the database, Prometheus and the six services; Ctrl-C stops all
+ifdef SIMULATE
+	@trap '$(DEV) down' EXIT; \
+	$(DEV) run --detach || exit 1; \
+	$(BIN)/aduan simulate --rate $(RATE) --count $(COUNT) --act $(SIM_ARGS); \
+	echo "make run: simulation over; the platform runs on, Ctrl-C stops everything"; \
+	while sleep 3600; do :; done
+else
 	$(DEV) run
+endif
+
+simulate: $(BIN)/python ## realistic reports on the 13 channels to the running platform (RATE, COUNT, ACT=1)
+	$(BIN)/aduan simulate --rate $(RATE) --count $(COUNT) $(if $(ACT),--act) $(SIM_ARGS)
 
 stop: ## stop everything `make run` started (only the PIDs it recorded)
 	@if [ -x $(DEV) ]; then $(DEV) down; else echo "nothing to stop: no $(DEV)"; fi
