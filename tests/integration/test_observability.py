@@ -50,6 +50,7 @@ from aduan_shared.events import (
 from aduan_shared.metrics import ServiceMetrics
 from aduan_shared.settings import KafkaSettings
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
 from faststream.kafka import KafkaBroker
 
@@ -418,9 +419,13 @@ async def test_lag_and_dlq_size_are_measured_on_the_real_broker(servers: Any) ->
         await committer.stop()
 
     broker = KafkaBroker(servers.kafka_bootstrap)
+    missing = f"obs.missing-{uuid.uuid4().hex[:8]}"
 
     @broker.subscriber(topic, group_id=group)
     async def handle(body: dict[str, str]) -> None: ...
+
+    @broker.subscriber(missing, group_id=group)
+    async def never(body: dict[str, str]) -> None: ...
 
     metrics = ServiceMetrics("obs-probe")
     settings = KafkaSettings.model_validate({"KAFKA_BOOTSTRAP_SERVERS": servers.kafka_bootstrap})
@@ -432,6 +437,13 @@ async def test_lag_and_dlq_size_are_measured_on_the_real_broker(servers: Any) ->
         await lag.stop()
     assert reading.lags == {(group, topic, 0): 3}
     assert reading.dlq == {dlq_topic(topic): 2}
+    # A topic that does not exist is measured as nothing, and not created by asking.
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka_bootstrap)
+    await admin.start()
+    try:
+        assert not {missing, dlq_topic(missing)} & set(await admin.list_topics())
+    finally:
+        await admin.close()
     sample = metrics.registry.get_sample_value
     labels = {"group": group, "topic": topic, "partition": "0"}
     assert sample("aduan_obs_probe_consumer_lag", labels) == 3

@@ -202,7 +202,11 @@ class ConsumerLag:
         admin, consumer = await self._clients()
         topics = sorted({t for s in self._subs for t in s.topics})
         dlqs = [dlq_topic(t) for t in topics if not t.endswith(".dlq")]
-        partitions = topic_partitions(await admin.describe_topics([*topics, *dlqs]))
+        # Only topics that exist: asking the metadata of a missing one would create it on a
+        # broker with auto.create.topics.enable (describe_topics allows it).
+        existing = set(await admin.list_topics())
+        wanted = [t for t in [*topics, *dlqs] if t in existing]
+        partitions = topic_partitions(await admin.describe_topics(wanted)) if wanted else []
         first: dict[TopicPartition, int] = await consumer.beginning_offsets(partitions)
         end: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
         lags: dict[tuple[str, str, int], int] = {}
