@@ -31,6 +31,7 @@ from aduan_devstack.services import (
 )
 from aduan_shared.auth import issue_dev_token
 from aduan_shared.events import ALL_DLQ_TOPICS, ALL_TOPICS
+from aduan_testkit.outside import OutsideWorld
 from playwright.sync_api import Browser, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
@@ -55,6 +56,8 @@ class Platform:
     env: dict[str, str]
     procs: dict[str, ServiceProcess] = field(default_factory=dict)
     smtp_port: int = 0
+    #: Where the notifier delivers: SMTP and HTTP stand-ins recording every message.
+    outside: OutsideWorld | None = None
 
     def url(self, service: str, path: str = "") -> str:
         return self.urls[service] + path
@@ -136,7 +139,15 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
 
 @pytest.fixture(scope="session")
 def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """The six services as separate processes on free ports, with databases of their own."""
+    """The six services as separate processes on free ports, with databases of their own; the
+    notifier delivers to loopback stand-ins of every channel (`Platform.outside`)."""
+    with OutsideWorld.running(free_port()) as outside:
+        yield from _platform(servers, tmp_path_factory, outside)
+
+
+def _platform(
+    servers: Servers, tmp_path_factory: pytest.TempPathFactory, outside: OutsideWorld
+) -> Iterator[Platform]:
     ensure_topics(servers.kafka_bootstrap, [*ALL_TOPICS, *ALL_DLQ_TOPICS])
     assert (JAKARTA / "kelurahan.geojson").is_file(), f"Jakarta boundaries missing: {JAKARTA}"
     run_dir = tmp_path_factory.mktemp("platform")
@@ -158,6 +169,7 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
             env["INTAKE_SMTP_PORT"] = str(smtp_port)
         if spec.name == "notifier":  # the reporter vault lives in intake's database
             env["NOTIFIER_VAULT_DATABASE"] = f"it_{session}_aduan_intake"
+            env |= outside.notifier_env()
         proc = ServiceProcess(run_dir, spec, env, REPO)
         procs[spec.name] = proc
         urls[spec.name] = proc.url
@@ -169,7 +181,7 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
         for proc in procs.values():
             proc.stop()
         pytest.fail(f"the services did not become ready: {exc}", pytrace=False)
-    yield Platform(servers, urls, base, procs, smtp_port)
+    yield Platform(servers, urls, base, procs, smtp_port, outside)
     for proc in procs.values():
         proc.stop()
 

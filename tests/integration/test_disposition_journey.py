@@ -51,6 +51,9 @@ async def follow(url: str, seen: list[dict[str, Any]], ended: asyncio.Event) -> 
                 event = ""
 
 
+CITIZEN = "3171" + uuid.uuid4().hex[:12].translate(str.maketrans("abcdef", "123456"))
+
+
 async def test_from_routed_to_done_through_verification_with_a_live_stream(
     platform: Any,
 ) -> None:
@@ -62,6 +65,7 @@ async def test_from_routed_to_done_through_verification_with_a_live_stream(
         "category": "Jalan",
         "description": "Jalan bolong besar di depan sekolah",
         "location": {"lat": BANGKA_AT[0], "lon": BANGKA_AT[1]},
+        "reporter": {"name": "Rina", "citizen_id": CITIZEN},
     }
     async with httpx.AsyncClient(timeout=30) as client:
         accepted = await client.post(intake, json=report, headers=keys)
@@ -136,3 +140,23 @@ async def test_from_routed_to_done_through_verification_with_a_live_stream(
                 break
             await asyncio.sleep(0.25)
         assert await done_count() >= 1
+
+    # The reporter heard every step on JAKI (the app backend's signed push), by the app's own
+    # report id and user id; the Kelurahan's officers heard of the new case by their contact.
+    def pushes() -> list[str]:
+        return [r.json()["template"] for r in platform.outside.jaki.matching(code)]
+
+    wanted = ["received", "routed", "in_progress", "scheduled", "done"]
+    for _ in range(120):
+        if all(t in pushes() for t in wanted):
+            break
+        await asyncio.sleep(0.25)
+    assert all(t in pushes() for t in wanted), pushes()
+    push = next(r for r in platform.outside.jaki.matching(code) if r.json()["template"] == "done")
+    assert push.authorized and push.json()["user_id"] == CITIZEN
+    assert push.json()["jaki_report_id"] == report["external_id"]
+    to_units = platform.outside.units.matching(code) + [
+        m for m in platform.outside.smtp.mails if code.encode() in m.raw
+    ]
+    assert to_units, "the kelurahan heard nothing of its new case"
+    assert not any(CITIZEN in str(m) or "Rina" in str(m) for m in to_units)

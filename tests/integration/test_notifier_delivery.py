@@ -14,10 +14,8 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -47,22 +45,11 @@ from aduan_shared.events import (
 )
 from aduan_shared.mongo import Document, create_mongo_client
 from aduan_shared.vault import generate_keypair, seal
-from aduan_testkit.recorder import (
-    RecordingServer,
-    bearer,
-    header_equals,
-    hmac_sha256,
-    query_equals,
-)
+from aduan_testkit.outside import OutsideWorld
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from fastapi import FastAPI
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS"),
-]
+pytestmark = pytest.mark.integration
 
 PRIVATE_KEY, PUBLIC_KEY = generate_keypair()
 TAG = uuid.uuid4().hex[:8]
@@ -74,93 +61,13 @@ NOW = datetime.now(UTC)
 
 # --- the outside world ----------------------------------------------------------------------
 
-
-@dataclass
-class Mail:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-    raw: bytes
-
-
-@dataclass
-class SmtpRecorder:
-    """An aiosmtpd handler keeping every message; AUTH with one login is required."""
-
-    login: bytes = b"notifier"
-    password: bytes = b"smtp-pass"
-    mails: list[Mail] = field(default_factory=list)
-
-    def authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
-            self.login,
-            self.password,
-        )
-        return AuthResult(success=ok)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        raw = bytes(envelope.original_content or envelope.content)
-        parsed = message_from_bytes(raw, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), parsed, raw))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Mail]:
-        return [m for m in self.mails if address in m.rcpt_tos]
-
-
-@dataclass
-class World:
-    sms: RecordingServer
-    whatsapp: RecordingServer
-    x: RecordingServer
-    meta: RecordingServer
-    lapor: RecordingServer
-    jaki: RecordingServer
-    units: RecordingServer
-    smtp: SmtpRecorder
-    smtp_port: int
-
-    def http(self) -> list[RecordingServer]:
-        return [self.sms, self.whatsapp, self.x, self.meta, self.lapor, self.jaki, self.units]
-
-    def everything_containing(self, text: str) -> list[Any]:
-        found: list[Any] = [r for s in self.http() for r in s.matching(text)]
-        return found + [m for m in self.smtp.mails if text.encode() in m.raw]
+World = OutsideWorld
 
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    servers = [
-        RecordingServer("sms", bearer("sms-key")),
-        RecordingServer("whatsapp", bearer("wa-token")),
-        RecordingServer("x", bearer("x-token")),
-        RecordingServer("meta", query_equals("access_token", "page-token")),
-        RecordingServer("lapor", header_equals("X-Api-Key", "lapor-key")),
-        RecordingServer("jaki", hmac_sha256("jaki-secret")),
-        RecordingServer("units", hmac_sha256("unit-secret")),
-    ]
-    smtp = SmtpRecorder()
-    port = free_port()
-    controller = Controller(
-        smtp,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=smtp.authenticate,
-        auth_required=True,
-        auth_require_tls=False,
-    )
-    for s in servers:
-        s.start()
-    controller.start()
-    try:
-        yield World(*servers, smtp=smtp, smtp_port=port)
-    finally:
-        controller.stop()
-        for s in servers:
-            s.stop()
+    with OutsideWorld.running(free_port()) as outside:
+        yield outside
 
 
 # --- the notifier ---------------------------------------------------------------------------
@@ -184,27 +91,7 @@ def settings_for(servers: Any, world: World, tmp: Path, tag: str, units: bool = 
             "consumer_group": f"notifier-it-{tag}",
             "verifier_unit_id": VERIFIER,
             "contacts_file": str(contacts),
-            "sms_url": f"{world.sms.url}/v1/messages",
-            "sms_api_key": "sms-key",
-            "whatsapp_graph_url": f"{world.whatsapp.url}/v21.0",
-            "whatsapp_token": "wa-token",
-            "whatsapp_phone_number_id": "10001",
-            "x_api_url": world.x.url,
-            "x_bearer_token": "x-token",
-            "meta_graph_url": f"{world.meta.url}/v21.0",
-            "meta_page_access_token": "page-token",
-            "meta_page_id": "20001",
-            "smtp_host": "127.0.0.1",
-            "smtp_port": world.smtp_port,
-            "smtp_username": "notifier",
-            "smtp_password": "smtp-pass",
-            "mail_from": "Aduan Jakarta <noreply@aduan.test>",
-            "mail_domain": "aduan.test",
-            "lapor_url": f"{world.lapor.url}/api",
-            "lapor_api_key": "lapor-key",
-            "jaki_webhook_url": f"{world.jaki.url}/aduan/push",
-            "jaki_webhook_secret": "jaki-secret",
-            "unit_webhook_secret": "unit-secret",
+            **world.notifier_settings(),
             "max_attempts": 4,
             "backoff_base_s": 0.05,
             "backoff_max_s": 0.2,
