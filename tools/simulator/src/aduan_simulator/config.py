@@ -89,4 +89,5 @@ class SimConfig:
     max_in_flight: int = 512  # open loop, bounded: past this many unanswered, sends wait
     timeout_s: float = 30.0
     case_wait_s: float = 60.0  # acting: how long to wait for a case to be `waiting`
+    officers: int = 8  # acting: cases handled at the same time (a finite workforce)
     retries: int = 3  # a 429 or 503 is retried after its Retry-After (at most this often)

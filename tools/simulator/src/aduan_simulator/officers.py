@@ -55,13 +55,15 @@ class Officers:
         """The case once it is in `state` (or past it); ActionFailed after the wait."""
         deadline = time.monotonic() + self._wait_s
         last: dict[str, Any] | None = None
+        pause = 0.2  # doubling up to 2 s: many waiting officers must not flood disposition
         while time.monotonic() < deadline:
             last = await self.case(report_id)
             if last is not None and last["state"] != "received":
                 if last["state"] != state:
                     raise ActionFailed(f"case {report_id} is {last['state']}, not {state}")
                 return last
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(pause)
+            pause = min(2.0, pause * 2)
         raise ActionFailed(f"case {report_id} not {state} within {self._wait_s:.0f}s: {last}")
 
     async def _transition(

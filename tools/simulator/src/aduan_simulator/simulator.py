@@ -8,6 +8,9 @@ ones (the way citizens send), so a slow platform shows as latency, not as a lowe
 Payloads (photos, signatures) are built before the clock starts, so building never delays a
 send. At most `max_in_flight` requests are unanswered; past that a send waits (counted as
 `late`). A 429 or 503 is retried after its Retry-After, at most `retries` times.
+
+Officers (`config.act`) take the cases to handle as they are opened, `config.officers` at a
+time (a finite workforce, so acting never swamps disposition while reports still arrive).
 """
 
 from __future__ import annotations
@@ -114,6 +117,7 @@ class Simulator:
         self.places = places or Places.from_city()
         self.rng = random.Random(config.seed)
         self.run_id = config.run_id or uuid.uuid4().hex[:8]
+        self._workforce = asyncio.Semaphore(config.officers)
         self.factory = ComplaintFactory(
             self.places,
             dict(config.channel_mix),
@@ -170,6 +174,7 @@ class Simulator:
                 client, cfg.disposition_url, cfg.credentials.jwt_secret, cfg.case_wait_s
             )
             gate = asyncio.Semaphore(cfg.max_in_flight)
+            self._workforce = asyncio.Semaphore(cfg.officers)
             tasks: list[asyncio.Task[Sent]] = []
             loop = asyncio.get_running_loop()
             start = loop.time()
@@ -230,9 +235,11 @@ class Simulator:
             point = (c.place.lat, c.place.lon) if c.place else None
             seed = self.rng.randrange(2**31)
             try:
-                sent.final_state = await officers.handle(
-                    sent.report_id, point, schedule=plan == "schedule", seed=seed
-                )
+                await asyncio.sleep(1.0)  # the case is opened within about a second
+                async with self._workforce:
+                    sent.final_state = await officers.handle(
+                        sent.report_id, point, schedule=plan == "schedule", seed=seed
+                    )
             except (ActionFailed, httpx.HTTPError) as exc:
                 sent.act_error = str(exc) or type(exc).__name__
         return sent
