@@ -38,7 +38,8 @@ run: setup ## start Kafka, the database, Prometheus and the six services; Ctrl-C
 ifdef SIMULATE
 	@trap '$(DEV) down' EXIT; \
 	$(DEV) run --detach || exit 1; \
-	$(BIN)/aduan simulate --rate $(RATE) --count $(COUNT) --act $(SIM_ARGS); \
+	$(BIN)/aduan simulate --rate $(RATE) --count $(COUNT) --act $(SIM_ARGS) \
+		|| { code=$$?; [ $$code -ne 130 ] || exit 130; }; \
 	echo "make run: simulation over; the platform runs on, Ctrl-C stops everything"; \
 	while sleep 3600; do :; done
 else

@@ -53,6 +53,9 @@ async def test_forty_reports_on_all_13_channels_become_cases_where_they_belong(
     result = await simulator.run(40, rate=8, channels=channels)
 
     assert [s for s in result.refused] == []
+    # open loop: report i left at i / rate, whatever the answers to the earlier ones
+    assert result.offered_rate == pytest.approx(8, rel=0.1)
+    assert all(abs(s.sent_at - (s.seq - 1) / 8) < 0.5 for s in result.sent)
     assert {s.channel for s in result.accepted} == set(channels)
     assert len({s.report_id for s in result.accepted}) == 40
     assert {s.location_mode for s in result.accepted} >= {"gps", "named", "link"}
