@@ -2,8 +2,9 @@
 
 A Prometheus (Debian's, started by tools/devstack) scrapes the `platform` fixture's services
 every 2 s and loads deploy/prometheus/rules/. The test makes a little traffic: a report through
-intake, an assignment that reached its kelurahan 14 days ago (so the SLA monitor sends its
-warnings and breach), and a message no consumer can parse (so it is dead-lettered). Then:
+intake (its reporter is notified through the platform's JAKI stand-in), an assignment that
+reached its kelurahan 14 days ago (so the SLA monitor sends its warnings and breach), and a
+message no consumer can parse (so it is dead-lettered). Then:
 
 - every target `expr` of every dashboard under deploy/grafana/dashboards/ is run as an instant
   query (Grafana's `$__rate_interval`, `$__interval` and `$__range` replaced by fixed windows):
@@ -22,15 +23,12 @@ import asyncio
 import json
 import re
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -180,45 +178,7 @@ async def publish(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
 
 
 @pytest.fixture(scope="module")
-def jaki_pushes(platform: Platform) -> Iterator[list[str] | None]:
-    """The JAKI backend the platform's notifier pushes to, so that the reporter's notifications
-    are sent and the delivery panels have outcomes and latencies.
-
-    A platform with stand-ins of the channels (`platform.outside`) has one already (None).
-    Otherwise the notifier pushes to NOTIFIER_JAKI_WEBHOOK_URL of config/dev.env, where this
-    accepts every push while the module runs; the other channels' endpoints stay unanswered
-    (their attempts are transient failures, which the attempt panels show)."""
-    if getattr(platform, "outside", None) is not None:
-        yield None
-        return
-    url = urlsplit(platform.env["NOTIFIER_JAKI_WEBHOOK_URL"])
-    pushes: list[str] = []
-
-    class Accept(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            pushes.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"ok": true}')
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    try:
-        server = ThreadingHTTPServer((url.hostname or "127.0.0.1", url.port or 80), Accept)
-    except OSError as exc:
-        pytest.fail(f"the JAKI endpoint of config/dev.env ({url.netloc}) is taken: {exc}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield pushes
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def traffic(platform: Platform, jaki_pushes: list[str] | None) -> dict[str, str]:
+def traffic(platform: Platform) -> dict[str, str]:
     """A report through intake, an overdue assignment and an unparseable message."""
     bangka = platform.kelurahan_point("Bangka")
     report = {
@@ -234,7 +194,7 @@ def traffic(platform: Platform, jaki_pushes: list[str] | None) -> dict[str, str]
         platform.url("intake", "/v1/reports"), json=report, headers={"X-Api-Key": key}, timeout=15
     )
     assert accepted.status_code == 202, accepted.text
-    report_id = accepted.json()["report_id"]
+    report_id, code = accepted.json()["report_id"], accepted.json()["tracking_code"]
     platform.case(report_id)  # routed and opened: the pipeline ran end to end
 
     overdue = uuid.uuid4()
@@ -255,7 +215,7 @@ def traffic(platform: Platform, jaki_pushes: list[str] | None) -> dict[str, str]
     )
     poison = uuid.uuid4()
     asyncio.run(publish(bootstrap, REPORT_ROUTED, str(poison).encode(), b"{not json"))
-    return {"report_id": report_id, "overdue": str(overdue), "poison": str(poison)}
+    return {"report_id": report_id, "tracking_code": code, "overdue": str(overdue)}
 
 
 @pytest.fixture(scope="module")
@@ -305,11 +265,11 @@ def test_every_dashboard_panel_query_parses_and_returns_data(scraped: str) -> No
 
 
 def test_the_reporter_was_notified_through_jaki(
-    scraped: str, jaki_pushes: list[str] | None
+    scraped: str, platform: Platform, traffic: dict[str, str]
 ) -> None:
-    """What gives the delivery panels their data: the notifier really sent to JAKI."""
-    if jaki_pushes is not None:  # the endpoint is this module's
-        assert jaki_pushes and all(p == "/aduan/push" for p in jaki_pushes), jaki_pushes
+    """What gives the delivery panels their data: the notifier really sent to JAKI (the
+    platform's stand-in, `platform.outside`) and counted it."""
+    assert platform.outside.jaki.matching(traffic["tracking_code"])
     sent = 'sum(aduan_notifier_deliveries_total{channel="jaki", outcome="sent"})'
     assert float(query(scraped, sent)[0]["value"][1]) >= 1
 
