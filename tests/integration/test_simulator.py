@@ -15,6 +15,7 @@ from aduan_simulator.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 CITY = REPO / "config" / "cities" / "jakarta"
+ANY_OPEN = {"coordination", "waiting"}
 #: Channels whose payload names the category (the others are classified from their text).
 GIVEN_CATEGORY = {
     "jaki", "balai_warga", "balai_kota", "inspektorat", "walikota", "kecamatan", "kelurahan",
@@ -47,9 +48,8 @@ async def test_forty_reports_on_all_13_channels_become_cases_where_they_belong(
 ) -> None:
     channels = list(CHANNEL_MIX)
     assert len(channels) == 13
-    simulator = Simulator(
-        config(platform, seed=2026, act=True, shares=Shares(act=0.25, schedule=0.5, photo=0.4))
-    )
+    shares = Shares(act=0.25, schedule=0.5, photo=0.4, unlocated=0.3)
+    simulator = Simulator(config(platform, seed=3, act=True, shares=shares))
     result = await simulator.run(40, rate=8, channels=channels)
 
     assert [s for s in result.refused] == []
@@ -58,22 +58,26 @@ async def test_forty_reports_on_all_13_channels_become_cases_where_they_belong(
     assert all(abs(s.sent_at - (s.seq - 1) / 8) < 0.5 for s in result.sent)
     assert {s.channel for s in result.accepted} == set(channels)
     assert len({s.report_id for s in result.accepted}) == 40
-    assert {s.location_mode for s in result.accepted} >= {"gps", "named", "link"}
+    assert {s.location_mode for s in result.accepted} == {"gps", "named", "link", "none"}
     acted = [s for s in result.accepted if s.act]
     assert len(acted) >= 4 and any(s.act == "schedule" for s in acted)
+    # an unplaced report is assigned by the CRM admin first, then handled like the others
+    assert any(s.location_mode == "none" for s in acted)
     assert [(s.report_id, s.act_error) for s in acted if s.final_state != "done"] == []
     assert result.acted == {"done": len(acted)}
 
     routes = {c.name: c.route for c in load_city(CITY).category_names()}
     for sent in result.accepted:
         assert sent.report_id and sent.tracking_code
-        want = {"done"} if sent.act else {"waiting"}
+        # unplaced: in the admin pool (coordination), unless a photo's EXIF GPS placed it
+        want = {"done"} if sent.act else {"waiting"} if sent.kelurahan_kode else ANY_OPEN
         case = settled(platform, sent.report_id, want)
         what = (sent.channel, sent.location_mode, sent.external_id)
         assert case["channel"] == sent.channel, what
         assert case["tracking_code"] == sent.tracking_code, what
         assert case["state"] in want, (what, case["state"])
         if sent.kelurahan_kode is None:
+            assert sent.act or case["state"] == "coordination" or case["location"], what
             continue
         assert case["kelurahan"]["kode"] == sent.kelurahan_kode, (what, case["kelurahan"])
         if sent.channel in GIVEN_CATEGORY:

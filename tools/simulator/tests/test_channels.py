@@ -153,6 +153,8 @@ def test_mail_parses_with_its_photo_and_is_addressed_to_the_complaint_address(
             assert isinstance(item.send, MailSend)
             assert item.send.recipients == (CREDS.complaint_address,)
             raw = item.send.raw
+            lines = raw.split(b"\r\n")
+            assert b"\n" not in b"".join(lines) and max(map(len, lines)) <= 998  # RFC 5321
         else:
             send = http(item)
             check_secret(CREDS.api_keys["email"], send.headers["X-Api-Key"])

@@ -276,7 +276,7 @@ def lapor(c: Complaint, creds: Credentials) -> Outgoing:
     }
     if c.coordinates is not None:
         payload["lat"], payload["lon"] = c.coordinates
-    if c.place is not None:
+    if c.location_mode != "none":
         kel = c.place.kelurahan
         payload["location"] = f"Kel. {kel.name}, Kec. {kel.kecamatan}, {kel.kota}"
     if c.contact is not None:
@@ -310,7 +310,8 @@ def email_message(c: Complaint, creds: Credentials) -> tuple[EmailMessage, str]:
 
 def email(c: Complaint, creds: Credentials, *, smtp: bool) -> Outgoing:
     msg, message_id = email_message(c, creds)
-    raw = msg.as_bytes()
+    # RFC 5322 / SMTP lines end in CRLF (smtplib sends bytes as they are)
+    raw = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
     if smtp:
         assert c.contact is not None
         return Outgoing(c, message_id, MailSend(c.contact.email, (creds.complaint_address,), raw))

@@ -62,7 +62,7 @@ class Complaint:
     channel: str
     category: str
     text: str  # the description, with the place in words or as a link when so given
-    place: Place | None  # where it is (None: the reporter did not say)
+    place: Place  # where it is (told to intake as `location_mode` says; "none": not at all)
     location_mode: LocationMode
     photo: bytes | None
     public: bool
@@ -73,7 +73,7 @@ class Complaint:
     @property
     def coordinates(self) -> tuple[float, float] | None:
         """(lat, lon) sent in the payload, or None."""
-        if self.place is None or self.location_mode != "gps":
+        if self.location_mode != "gps":
             return None
         return self.place.lat, self.place.lon
 
@@ -115,19 +115,19 @@ class ComplaintFactory:
         self._seq += 1
         channel = channel or self.channels.draw(rng)
         category = self.categories.draw(rng)
-        place: Place | None = self.places.sample(rng)
+        place = self.places.sample(rng)
         mode: LocationMode = self.modes[channel].draw(rng)
         if channel not in FORM_CHANNELS and channel != "lapor" and rng.random() < shares.unlocated:
-            mode, place = "none", None
+            mode = "none"
         where = ""
-        if place is not None and mode == "named":
+        if mode == "named":
             where = place_text(place, rng)
-        elif place is not None and mode == "link":
+        elif mode == "link":
             where = f"lokasi: {maps_link(place, rng)}"
         now = datetime.now(UTC)
         photo = None
         if channel in PHOTO_CHANNELS and rng.random() < shares.photo:
-            gps = (place.lat, place.lon) if place is not None else None
+            gps = (place.lat, place.lon)  # the phone knew, even if the reporter said nothing
             photo = jpeg(rng.randrange(2**31), gps=gps, taken=now.astimezone(JAKARTA_TZ))
         anonymous = channel in FORM_CHANNELS | {"lapor"} and rng.random() >= shares.contact
         return Complaint(

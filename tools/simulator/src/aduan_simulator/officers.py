@@ -1,5 +1,7 @@
 """Officers acting on cases through disposition's officers' API, as a Lurah's staff would.
 
+A case the geo-router could not place (`coordination`, in the CRM admin pool) is first assigned
+by the CRM admin to the Lurah of the place (the admin asked the reporter; the simulator knows).
 Once a case is `waiting` at its unit: the unit's officer (JWT role `unit_officer`, `unit_id` the
 case's unit) accepts it, optionally schedules it (an estimate three days ahead), completes it with
 an evidence photo taken at the report's place (EXIF GPS and time), and the verifier (role
@@ -19,6 +21,7 @@ from aduan_shared.auth import issue_dev_token
 
 from aduan_simulator.complaints import JAKARTA_TZ
 from aduan_simulator.photos import jpeg
+from aduan_simulator.places import Place
 
 
 class ActionFailed(Exception):
@@ -51,20 +54,23 @@ class Officers:
         result: dict[str, Any] = r.json()
         return result
 
-    async def wait_for(self, report_id: str, state: str = "waiting") -> dict[str, Any]:
-        """The case once it is in `state` (or past it); ActionFailed after the wait."""
+    async def wait_for(
+        self, report_id: str, states: tuple[str, ...] = ("waiting",)
+    ) -> dict[str, Any]:
+        """The case once disposition opened it, if it is in one of `states`; else (or after
+        the wait) ActionFailed."""
         deadline = time.monotonic() + self._wait_s
         last: dict[str, Any] | None = None
         pause = 0.2  # doubling up to 2 s: many waiting officers must not flood disposition
         while time.monotonic() < deadline:
             last = await self.case(report_id)
             if last is not None and last["state"] != "received":
-                if last["state"] != state:
-                    raise ActionFailed(f"case {report_id} is {last['state']}, not {state}")
+                if last["state"] not in states:
+                    raise ActionFailed(f"case {report_id} is {last['state']}, not {states}")
                 return last
             await asyncio.sleep(pause)
             pause = min(2.0, pause * 2)
-        raise ActionFailed(f"case {report_id} not {state} within {self._wait_s:.0f}s: {last}")
+        raise ActionFailed(f"case {report_id} not {states} within {self._wait_s:.0f}s: {last}")
 
     async def _transition(
         self,
@@ -88,11 +94,19 @@ class Officers:
         case: dict[str, Any] = r.json()
         return case, int(r.headers["etag"].strip('"'))
 
-    async def handle(
-        self, report_id: str, place: tuple[float, float] | None, *, schedule: bool, seed: int
-    ) -> str:
-        """Accept, (schedule,) complete with evidence, approve: the final state (`done`)."""
-        case = await self.wait_for(report_id)
+    async def handle(self, report_id: str, place: Place, *, schedule: bool, seed: int) -> str:
+        """(Assign,) accept, (schedule,) complete with evidence, approve: the final state."""
+        case = await self.wait_for(report_id, ("waiting", "coordination"))
+        if case["state"] == "coordination":
+            admin = self._auth("sim-crm-admin", ["crm_admin"])
+            case, _ = await self._transition(
+                report_id,
+                admin,
+                int(case["version"]),
+                "assign",
+                target_unit_id=place.unit_id,
+                note="lokasi dari pelapor",
+            )
         unit = case["unit_id"]
         officer = self._auth(f"sim-officer-{unit}", ["unit_officer"], unit)
         version = int(case["version"])
@@ -107,9 +121,8 @@ class Officers:
                 note="menunggu material",
                 estimated_completion=when,
             )
-        location = place or _case_point(case)
         photo = await asyncio.to_thread(
-            jpeg, seed, gps=location, taken=datetime.now(UTC).astimezone(JAKARTA_TZ)
+            jpeg, seed, gps=(place.lat, place.lon), taken=datetime.now(UTC).astimezone(JAKARTA_TZ)
         )
         _, version = await self._transition(
             report_id, officer, version, "complete", photo=photo, note="sudah ditangani"
@@ -117,10 +130,3 @@ class Officers:
         verifier = self._auth("sim-verifier", ["verifier"], "verifier")
         final, _ = await self._transition(report_id, verifier, version, "approve")
         return str(final["state"])
-
-
-def _case_point(case: dict[str, Any]) -> tuple[float, float] | None:
-    location = case.get("location")
-    if isinstance(location, dict) and "lat" in location and "lon" in location:
-        return float(location["lat"]), float(location["lon"])
-    return None

@@ -49,7 +49,7 @@ class Sent:
     category: str
     external_id: str
     location_mode: str
-    kelurahan_kode: str | None  # where it is (None: no place given)
+    kelurahan_kode: str | None  # where it is, when the report says so (photo GPS aside)
     accepted: bool = False
     status: int = 0  # HTTP status, or the SMTP reply code
     report_id: str | None = None
@@ -219,7 +219,7 @@ class Simulator:
             c.category,
             item.external_id,
             c.location_mode,
-            c.place.kelurahan.kode if c.place else None,
+            c.place.kelurahan.kode if c.location_mode != "none" else None,
             act=plan,
         )
         loop = asyncio.get_running_loop()
@@ -232,13 +232,12 @@ class Simulator:
         if on_sent is not None:
             on_sent(sent)
         if plan and sent.accepted and sent.report_id:
-            point = (c.place.lat, c.place.lon) if c.place else None
             seed = self.rng.randrange(2**31)
             try:
                 await asyncio.sleep(1.0)  # the case is opened within about a second
                 async with self._workforce:
                     sent.final_state = await officers.handle(
-                        sent.report_id, point, schedule=plan == "schedule", seed=seed
+                        sent.report_id, c.place, schedule=plan == "schedule", seed=seed
                     )
             except (ActionFailed, httpx.HTTPError) as exc:
                 sent.act_error = str(exc) or type(exc).__name__
