@@ -164,12 +164,12 @@ class Simulator:
         share of them. Raises PlatformUnreachable before sending anything if intake is down."""
         if rate <= 0 or count < 0:
             raise ValueError("rate must be positive and count not negative")
-        outgoing = self.prepare(count, channels)
-        plans = [self._plan() for _ in outgoing]
         cfg = self.config
         limits = httpx.Limits(max_connections=cfg.max_in_flight, max_keepalive_connections=64)
         async with httpx.AsyncClient(timeout=cfg.timeout_s, limits=limits) as client:
-            await self.check_reachable(client)
+            await self.check_reachable(client)  # before building the payloads
+            outgoing = self.prepare(count, channels)
+            plans = [self._plan() for _ in outgoing]
             officers = Officers(
                 client, cfg.disposition_url, cfg.credentials.jwt_secret, cfg.case_wait_s
             )
