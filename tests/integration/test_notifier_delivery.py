@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from aduan_devstack.infra import free_port
+from aduan_devstack.infra import InfraError, Kafka, free_port
 from aduan_devstack.kafka import ensure_topics_async
 from aduan_intake.adapters.store import MongoReportStore, MongoVault
 from aduan_intake.channel_adapters.email import parse_email
@@ -163,12 +163,35 @@ async def running(settings: Settings) -> AsyncIterator[Notifier]:
         await client.close()
 
 
+@dataclass(frozen=True)
+class Isolated:
+    kafka_bootstrap: str
+    mongo_url: str
+
+
+@pytest.fixture(scope="module")
+def isolated(servers: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Isolated]:
+    """A Kafka broker of this module's own (the database is shared): where the other tests
+    started the platform, its geo-router and disposition would route the reports published
+    here and add status changes (and so messages) this module does not expect."""
+    run_dir = tmp_path_factory.mktemp("notifier-kafka")
+    kafka = Kafka(run_dir, port=free_port(), controller_port=free_port())
+    try:
+        kafka.start(120)
+    except InfraError as exc:
+        pytest.fail(f"the notifier tests need their own Kafka broker: {exc}", pytrace=False)
+    try:
+        yield Isolated(kafka.bootstrap, servers.mongo_url)
+    finally:
+        kafka.stop(15)
+
+
 @pytest.fixture(scope="module")
 async def notifier(
-    servers: Any, world: World, tmp_path_factory: pytest.TempPathFactory
+    isolated: Isolated, world: World, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Notifier]:
-    await ensure_topics_async(servers.kafka_bootstrap, [*ALL_TOPICS, *ALL_DLQ_TOPICS])
-    settings = settings_for(servers, world, tmp_path_factory.mktemp("notifier"), TAG)
+    await ensure_topics_async(isolated.kafka_bootstrap, [*ALL_TOPICS, *ALL_DLQ_TOPICS])
+    settings = settings_for(isolated, world, tmp_path_factory.mktemp("notifier"), TAG)
     async with running(settings) as n:
         yield n
         client: Any = create_mongo_client(settings, "notifier-it-cleanup")
@@ -669,10 +692,10 @@ async def test_a_delivery_left_sending_by_a_crash_is_marked_unknown_not_resent(
 
 
 async def test_a_restarted_notifier_does_not_send_again(
-    servers: Any, world: World, tmp_path: Path
+    isolated: Isolated, world: World, tmp_path: Path
 ) -> None:
     tag = uuid.uuid4().hex[:8]
-    settings = settings_for(servers, world, tmp_path, tag, units=False)
+    settings = settings_for(isolated, world, tmp_path, tag, units=False)
     async with running(settings) as first:
         report = await reported(first, "sms_whatsapp", {"phone": "+6281100000040"})
         await first.deliveries(report.id)
