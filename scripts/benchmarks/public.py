@@ -250,7 +250,7 @@ def computations(url: str) -> float:
 
 
 def main(quick: bool) -> None:
-    reports = 2_000 if quick else 20_000
+    reports = 2_000 if quick else 10_000
     seconds = 5.0 if quick else 15.0
     workers = 32
     heading(
