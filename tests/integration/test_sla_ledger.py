@@ -43,7 +43,7 @@ from aduan_shared.mongo import Document, create_mongo_client
 from aduan_sla_monitor.app import create_app
 from aduan_sla_monitor.calendars import JAKARTA
 from aduan_sla_monitor.config import Settings
-from aduan_sla_monitor.replay import all_partitions
+from aduan_testkit.kafka import start_group_at_end as kafka_start_group_at_end
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
@@ -164,22 +164,8 @@ async def db(settings: Settings) -> AsyncIterator[AsyncDatabase[Document]]:
 
 
 async def start_group_at_end(bootstrap: str, group: str) -> None:
-    """Commit the topics' end offsets for `group`, so its members read only what comes next."""
     await ensure_topics_async(bootstrap, [*ALL_TOPICS, *ALL_DLQ_TOPICS])
-    finder = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await finder.start()
-    try:
-        partitions = await all_partitions(finder, [REPORT_ROUTED, REPORT_STATUS_CHANGED])
-        ends = await finder.end_offsets(partitions)
-    finally:
-        await finder.stop()
-    committer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
-    await committer.start()
-    try:
-        committer.assign(partitions)
-        await committer.commit(dict(ends.items()))
-    finally:
-        await committer.stop()
+    await kafka_start_group_at_end(bootstrap, group, [REPORT_ROUTED, REPORT_STATUS_CHANGED])
 
 
 async def publish(bootstrap: str, events: list[StatusChanged]) -> None:

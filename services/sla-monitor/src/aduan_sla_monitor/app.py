@@ -3,7 +3,7 @@ breaches once, and the tunjangan ledger."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aduan_shared.background import Periodic
 from aduan_shared.city import resolve_city_dir
@@ -33,9 +33,13 @@ def city_policy(city: CityConfig) -> tuple[SlaPolicy, HeadOf]:
     return policy_from_config(city.city.sla, city.tz), head_of
 
 
-def create_app(settings: Settings | None = None, now: Now = utc_now) -> FastAPI:
-    """The service; `now` is injectable so tests can run it on a fake clock."""
+def create_app(settings: Settings | None = None, now: Now | None = None) -> FastAPI:
+    """The service; `now` is injectable so tests can run it on a fake clock (by default the real
+    clock, ahead by `SLA_MONITOR_CLOCK_OFFSET_S`)."""
     settings = settings or Settings()
+    if now is None:
+        offset = timedelta(seconds=settings.clock_offset_s)
+        now = (lambda: utc_now() + offset) if offset else utc_now
     core = service_core("sla-monitor", settings)
     city = load_city(resolve_city_dir(settings.city_dir))
     policy, head_of = city_policy(city)

@@ -22,3 +22,7 @@ class Settings(ServiceSettings):
     publish_lease_s: float = Field(default=60.0, gt=0)
     #: How often the backlog and on-time gauges are recounted.
     gauges_interval_s: float = Field(default=30.0, gt=0)
+    #: Time travel for tests and demonstrations only: the service's clock runs this many seconds
+    #: ahead of the real one (0 in production). A second instance with its own database and
+    #: consumer group can so show a breach that is days away without waiting for it.
+    clock_offset_s: float = 0.0
