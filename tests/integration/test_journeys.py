@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import re
 import smtplib
 import time
 import uuid
@@ -53,6 +54,7 @@ CATEGORY = {
     "email": "Jalan",
     "lapor": "Jalan",
 }
+NOTE = "sudah ditangani petugas"  # the note of completing and approving, told to the reporter
 DONE = "selesai"  # the Indonesian `done` text: "Laporan {code} selesai. Catatan petugas: …"
 
 
@@ -156,6 +158,17 @@ def journeys(creds: Credentials, rng: random.Random) -> list[Journey]:
             found.append(Journey(channel, out, "lapor", out.external_id))
         else:  # Balai Warga and the walk-in desks took a phone number (and an e-mail)
             found.append(Journey(channel, out, "sms", c.contact.phone.lstrip("+")[-10:]))
+    # a walk-in citizen who left an e-mail address only is answered by e-mail
+    c = complaint(rng, "kelurahan", PLACES.sample(rng), category="Sampah")
+    assert c.contact is not None and c.photo is None
+    send = build(c, creds).send
+    assert isinstance(send, HttpSend) and send.body is not None
+    body = json.loads(send.body)
+    del body["reporter"]["phone"]
+    mail_only = HttpSend(send.path, send.headers, body=json.dumps(body).encode())
+    found.append(
+        Journey("kelurahan/e-mail", Outgoing(c, c.external_id, mail_only), "smtp", c.contact.email)
+    )
     return found
 
 
@@ -249,10 +262,13 @@ class Desk:
         """The unit's officer accepts, completes with evidence; the verifier approves."""
         officer = auth(self.platform, f"officer-{unit}", "unit_officer", unit=unit)
         await self.act(officer, "accept", note="dicek ke lokasi")
-        done = await self.act(officer, "complete", photo=place, note="sudah ditangani petugas")
+        done = await self.act(officer, "complete", photo=place, note=NOTE)
         assert done["state"] == "verification"
         verifier = auth(self.platform, "biro-verifier", "verifier", unit="verifier")
-        approved = await self.act(verifier, "approve")
+        # The reporter's `done` text quotes the note of the transition to done, the verifier's
+        # approve: the officer's completion note is not carried over ("Catatan petugas: -"
+        # when the verifier writes none), so the verifier restates it here.
+        approved = await self.act(verifier, "approve", note=NOTE)
         assert approved["state"] == "done" and approved["unit_id"] == unit
         return approved
 
@@ -268,6 +284,17 @@ def delivered(platform: Any, journey: Journey) -> list[str]:
         ]
     server = getattr(platform.outside, journey.stand_in)
     return [r.path + " " + r.body.decode(errors="replace") for r in server.matching(code)]
+
+
+def unit_mails(platform: Any, unit_id: str, code: str) -> list[str]:
+    """The texts of the mails unit `unit_id` got about report `code` (contacts.yaml: every
+    unit without a webhook of its own at `{slug}@aduan.jakarta.go.id`)."""
+    address = re.sub(r"[^a-z0-9]", "-", unit_id.lower()) + "@aduan.jakarta.go.id"
+    return [
+        str(m.message.get_body(preferencelist=("plain",)).get_content())
+        for m in platform.outside.smtp.to(address)
+        if code.encode() in m.raw
+    ]
 
 
 async def by_channel_done(client: httpx.AsyncClient, platform: Any) -> dict[str, int]:
@@ -304,7 +331,16 @@ async def run_journey(client: httpx.AsyncClient, platform: Any, journey: Journey
     async def heard() -> list[str]:
         return [t for t in delivered(platform, journey) if DONE in t and journey.address in t]
 
-    await eventually(heard, f"{journey.name}: `done` to the reporter on {journey.stand_in}")
+    told = await eventually(heard, f"{journey.name}: `done` to the reporter on {journey.stand_in}")
+    assert any(NOTE in t for t in told), (journey.name, told)  # the officer's closing note
+
+    # the unit heard of its new case, by tracking code and category, never by the reporter
+    async def unit_told() -> list[str]:
+        return [t for t in unit_mails(platform, unit, journey.tracking_code) if "Aduan baru" in t]
+
+    for text in await eventually(unit_told, f"{journey.name}: the unit told of its new case"):
+        assert c.contact is not None
+        assert c.contact.name not in text and c.contact.phone not in text, (journey.name, text)
     # the tracking page: done, and nothing of who reported it
     view = await track(client, platform, journey.tracking_code)
     assert view["state"] == "done", what
@@ -390,6 +426,11 @@ async def test_a_hand_over_moves_the_case_to_the_new_unit_and_out_of_the_old_one
             await desk.act(old_officer, action, status=403, **fields)
         taken = await desk.act(new_officer, "accept", note="kami tangani")
         assert (taken["state"], taken["unit_id"]) == ("waiting", new)
+
+        async def new_unit_told() -> list[str]:
+            return [t for t in unit_mails(platform, new, code) if "dialihkan" in t]
+
+        await eventually(new_unit_told, "the new unit told of the hand-over")
         await desk.act(old_officer, "accept", status=403)
         await desk.work_to_done(new, elsewhere)
         await desk.act(old_officer, "complete", status=403, note="x")
@@ -423,6 +464,11 @@ async def test_a_dinas_disposes_to_its_sudin_of_the_kota_which_handles_it_to_don
         await desk.act(head, "dispose", status=422, target_unit_id=f"sudin:lh:{sudin[-5:]}")
         disposed = await desk.act(head, "dispose", target_unit_id=sudin, note="tangani segera")
         assert (disposed["state"], disposed["unit_id"]) == ("disposition", sudin)
+
+        async def sudin_told() -> list[str]:
+            return [t for t in unit_mails(platform, sudin, code) if "dialihkan" in t]
+
+        await eventually(sudin_told, "the Sudin told of the disposition")
         await desk.act(head, "accept", status=403)  # the Dinas handed it down
         other_sudin = f"sudin:gulkarmat:{kota_kode(other_kota.kode)}"
         wrong = auth(platform, "sudin-lain", "unit_officer", unit=other_sudin)
