@@ -14,7 +14,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,8 @@ class Platform:
     smtp_port: int = 0
     #: Where the notifier delivers: SMTP and HTTP stand-ins recording every message.
     outside: OutsideWorld | None = None
+    #: service name → the name of its database on `servers.mongo_url`.
+    databases: dict[str, str] = field(default_factory=dict)
 
     def url(self, service: str, path: str = "") -> str:
         return self.urls[service] + path
@@ -145,6 +147,22 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield from _platform(servers, tmp_path_factory, outside)
 
 
+@pytest.fixture(scope="session")
+def start_platform(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[Servers], AbstractContextManager[Platform]]:
+    """`with start_platform(servers) as p:` a private set of the six services (and stand-ins)
+    on `servers`, stopped on the way out: for a test that kills services, which must never
+    kill the session's `platform`."""
+
+    @contextmanager
+    def start(servers: Servers) -> Iterator[Platform]:
+        with OutsideWorld.running(free_port()) as outside:
+            yield from _platform(servers, tmp_path_factory, outside)
+
+    return start
+
+
 def _platform(
     servers: Servers, tmp_path_factory: pytest.TempPathFactory, outside: OutsideWorld
 ) -> Iterator[Platform]:
@@ -159,10 +177,11 @@ def _platform(
     base["LOG_FORMAT"] = "json"
     procs: dict[str, ServiceProcess] = {}
     urls: dict[str, str] = {}
+    databases = {spec.name: f"it_{session}_{spec.module}" for spec in SERVICES}
     for spec in SERVICES:
         env = base | {
             spec.port_var: str(free_port()),
-            f"{spec.env_prefix}MONGODB_DATABASE": f"it_{session}_{spec.module}",
+            f"{spec.env_prefix}MONGODB_DATABASE": databases[spec.name],
         }
         if spec.name == "intake":
             smtp_port = free_port()
@@ -181,9 +200,11 @@ def _platform(
         for proc in procs.values():
             proc.stop()
         pytest.fail(f"the services did not become ready: {exc}", pytrace=False)
-    yield Platform(servers, urls, base, procs, smtp_port, outside)
-    for proc in procs.values():
-        proc.stop()
+    try:
+        yield Platform(servers, urls, base, procs, smtp_port, outside, databases)
+    finally:
+        for proc in procs.values():
+            proc.stop()
 
 
 @pytest.fixture(scope="module")
