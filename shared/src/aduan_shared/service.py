@@ -154,7 +154,34 @@ def build_app(parts: ServiceParts) -> FastAPI:
     app.include_router(_ops_router(parts))
     for router in parts.routers:
         app.include_router(router)
+    _document_problems(app)
     return app
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Document what is sent (schemathesis found the mismatches): FastAPI documents its 422 as
+    `application/json` HTTPValidationError and no other refusal, while the problem handlers answer
+    every 4xx (404 of an unknown id, 401, 413, …) as `application/problem+json`."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for item in schema.get("paths", {}).values():
+                for operation in item.values():
+                    responses = operation.setdefault("responses", {})
+                    invalid = responses.get("422", {})
+                    if "application/json" in invalid.get("content", {}):
+                        invalid["content"] = {PROBLEM_JSON: {"schema": {"type": "object"}}}
+                    # every refusal (400-499) is a problem document (install_problem_handlers)
+                    responses.setdefault(
+                        "4XX",
+                        {"description": "refused: RFC 9457 problem", "content": {PROBLEM_JSON: {}}},
+                    )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _ops_router(parts: ServiceParts) -> APIRouter:

@@ -77,6 +77,15 @@ def public_filter(
 Filter = Annotated[PublicFilter, Depends(public_filter)]
 
 
+#: What the non-JSON answers are, in the OpenAPI (schemathesis checks the content type sent).
+GEOJSON: dict[int | str, dict[str, Any]] = {
+    200: {"description": "GeoJSON", "content": {"application/geo+json": {"schema": {}}}}
+}
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
 def create_api(
     data: PublicData, cache: TtlCache[Payload], metrics: ServiceMetrics | None = None
 ) -> APIRouter:
@@ -191,6 +200,7 @@ def create_api(
     @router.get(
         "/by-kelurahan",
         summary="The kelurahan polygons (simplified) with report counts, as GeoJSON",
+        responses=GEOJSON,
     )
     async def public_by_kelurahan(
         request: Request,
@@ -255,7 +265,7 @@ def create_api(
 
         return await cached(request, ("reports", box, limit, *f.key()), compute)
 
-    @router.get("/export.csv", summary="Open data: the public reports as CSV")
+    @router.get("/export.csv", summary="Open data: the public reports as CSV", responses=CSV)
     async def export_csv(
         request: Request,
         f: Filter,
@@ -268,7 +278,11 @@ def create_api(
         response.headers["Content-Disposition"] = 'attachment; filename="aduan-publik.csv"'
         return response
 
-    @router.get("/export.geojson", summary="Open data: the public reports as GeoJSON points")
+    @router.get(
+        "/export.geojson",
+        summary="Open data: the public reports as GeoJSON points",
+        responses=GEOJSON,
+    )
     async def export_geojson(
         request: Request,
         f: Filter,

@@ -17,6 +17,7 @@ from aduan_shared.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
 from aduan_disposition.commands import Action, Command, RejectReason
@@ -87,10 +88,11 @@ async def read_transition(request: Request) -> tuple[TransitionRequest, tuple[by
 async def _read_form(request: Request) -> tuple[TransitionRequest, tuple[bytes, ...]]:
     try:
         form = await request.form(max_files=MAX_PHOTOS + 1, max_fields=20, max_part_size=65536)
-    except MultiPartException as exc:
-        if "files" in str(exc).lower():
-            raise PayloadTooLarge(f"at most {MAX_PHOTOS} photos ({exc})") from exc
-        raise InvalidInput(f"malformed form: {exc}") from exc
+    except (MultiPartException, HTTPException) as exc:  # in an app, Starlette raises the latter
+        why = exc.message if isinstance(exc, MultiPartException) else str(exc.detail)
+        if "files" in why.lower():
+            raise PayloadTooLarge(f"at most {MAX_PHOTOS} photos ({why})") from exc
+        raise InvalidInput(f"malformed form: {why}") from exc
     data: dict[str, str] = {}
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):

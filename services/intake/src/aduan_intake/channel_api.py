@@ -119,6 +119,14 @@ def add_channel_routes(router: APIRouter, pipeline: Pipeline) -> None:
         "/channels/{channel}/messages",
         tags=["channels"],
         summary="Webhook verification: X CRC challenge, Meta verify-token handshake",
+        responses={
+            200: {
+                "description": "X: the CRC response (JSON); Meta: the challenge (plain text)",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            401: {"description": "the verify token does not match"},
+            404: {"description": "unknown or disabled channel, or one without a handshake"},
+        },
     )
     async def handshake(channel: str, request: Request) -> Response:
         _check_channel(pipeline, channel)

@@ -125,7 +125,13 @@ async def _read_fields(request: Request) -> tuple[dict[str, str], dict[str, str]
 
 
 def create_open311(pipeline: Pipeline, reports: StatusStore, catalog: Open311Catalog) -> APIRouter:
-    router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+    router = APIRouter(
+        prefix="/open311/v2",
+        tags=["open311"],
+        route_class=Open311Route,
+        # Open311 GeoReport v2 errors: a JSON list of {code, description}, not problem+json
+        responses={"4XX": {"description": "Open311 errors", "content": {"application/json": {}}}},
+    )
     deps = pipeline.deps
 
     def authenticate(api_key: str | None) -> None:
