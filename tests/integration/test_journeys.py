@@ -268,10 +268,9 @@ class Desk:
         done = await self.act(officer, "complete", photo=place, note=NOTE)
         assert done["state"] == "verification"
         verifier = auth(self.platform, "biro-verifier", "verifier", unit="verifier")
-        # The reporter's `done` text quotes the note of the transition to done, the verifier's
-        # approve: the officer's completion note is not carried over ("Catatan petugas: -"
-        # when the verifier writes none), so the verifier restates it here.
-        approved = await self.act(verifier, "approve", note=NOTE)
+        # The reporter's `done` text quotes the officer's completion note (the event's
+        # `completion_note`), not the verifier's remark on approving.
+        approved = await self.act(verifier, "approve", note="foto sesuai")
         assert approved["state"] == "done" and approved["unit_id"] == unit
         return approved
 

@@ -243,6 +243,24 @@ async def test_rating_once_and_only_after_done(
     assert kit.cases.outboxes[rid] == []
 
 
+async def test_done_carries_the_unit_s_completion_note_not_the_verifier_s(
+    kit: Any, routed: Any, jpeg: Callable[..., bytes]
+) -> None:
+    rid = await open_at_bangka(kit, routed)
+    await act(kit, rid, OFFICER, "accept")
+    await act(kit, rid, OFFICER, "complete", photos=(jpeg(8),), note="foto kurang jelas")
+    await act(kit, rid, VERIFIER, "send_back", note="foto ulang")
+    await act(kit, rid, OFFICER, "complete", photos=(jpeg(9),), note="lubang sudah ditambal")
+    await act(kit, rid, VERIFIER, "approve", note="ok")
+    final = published(kit, rid)[-1]
+    assert (final.to_state, final.note, final.completion_note) == (
+        ReportState.DONE,
+        "ok",
+        "lubang sudah ditambal",
+    )
+    assert all(e.completion_note is None for e in published(kit, rid)[:-1])
+
+
 async def done(kit: Any, rid: str, jpeg: Callable[..., bytes]) -> None:
     if (await kit.cases.get(rid)).state is ReportState.WAITING:
         await act(kit, rid, OFFICER, "accept")

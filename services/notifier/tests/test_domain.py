@@ -149,6 +149,8 @@ def test_params_carry_the_date_the_note_and_no_reporter_data_for_units() -> None
     assert scheduled.params == {"tracking_code": "JKT-1", "date": "01/12/2026"}
     done = change(ReportState.DONE).model_copy(update={"note": "Lubang sudah ditambal"})
     assert notifications_for(done)[0].params["note"] == "Lubang sudah ditambal"
+    approved = done.model_copy(update={"note": "ok", "completion_note": "Sudah diaspal ulang"})
+    assert notifications_for(approved)[0].params["note"] == "Sudah diaspal ulang"
     new_case = change(ReportState.WAITING).model_copy(
         update={"tracking_code": "JKT-1", "category": "Jalan", "note": "Pak Budi 0812"}
     )

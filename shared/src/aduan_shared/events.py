@@ -236,6 +236,8 @@ class StatusChanged(Event):
     reporter_ref: str | None = None
     kelurahan_kode: str | None = None
     duplicate_of: uuid.UUID | None = None
+    #: On `done`: the unit's own note on its completion (the approving verifier's is `note`).
+    completion_note: str | None = None
 
 
 class _SlaSignal(Event):

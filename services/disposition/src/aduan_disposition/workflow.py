@@ -92,7 +92,19 @@ def status_event(t: Transition, correlation_id: str) -> StatusChanged:
         reporter_ref=case.reporter_ref,
         kelurahan_kode=case.kelurahan.kode if case.kelurahan else None,
         duplicate_of=uuid.UUID(t.duplicate_of) if t.duplicate_of else None,
+        completion_note=completion_note(t),
     )
+
+
+def completion_note(t: Transition) -> str | None:
+    """On `done`, the unit's note on the completion the verifier approved (or, verification
+    off, on this completion itself): what the reporter is told was done."""
+    if t.to_state is not ReportState.DONE:
+        return None
+    if t.from_state is not ReportState.VERIFICATION:
+        return t.note
+    earlier = t.case.history[:-1]
+    return next((h.note for h in reversed(earlier) if h.state is ReportState.VERIFICATION), None)
 
 
 def matching_version(case: Case, if_match: Sequence[int]) -> int:

@@ -129,7 +129,9 @@ def _for_status_change(event: StatusChanged, verifier: str) -> list[Notification
         params = _code(event)
         if event.to_state is ReportState.SCHEDULED and event.estimated_completion:
             params["date"] = _day(event.estimated_completion)
-        if event.to_state in (ReportState.DONE, ReportState.REJECTED):
+        if event.to_state is ReportState.DONE:  # what the unit did, not the verifier's remark
+            params["note"] = event.completion_note or event.note or "-"
+        elif event.to_state is ReportState.REJECTED:
             params["note"] = event.note or "-"
         out.append(Notification("reporter", reporter, template, None, params))
     unit_params = {**_code(event), "category": event.category or "-"}
