@@ -518,16 +518,24 @@ async def test_a_duplicate_is_merged_and_its_reporter_follows_the_original(
         await original.work_to_done(place.unit_id, place)
         assert (await track(client, platform, code1))["state"] == "done"
 
-    # the merged report's reporter is told on JAKI that it was merged (rejected, the reason:
-    # duplicate). NOT asserted: that they hear `done` when the original is done. The notifier
-    # has no notion of followers (handlers.py plans only for the report's own reporter), so
-    # that message is never sent; the case view's `followers` above is all there is for now.
-    async def told() -> list[Any]:
+    # the merged report's reporter is told on JAKI, on their own report, that it was merged
+    # (rejected, the reason: duplicate) and, when the original is done, that it is done.
+    async def told(template: str) -> list[Any]:
         return [
             r.json()
             for r in platform.outside.jaki.matching(second.external_id)
-            if r.json().get("template") == "rejected"
+            if r.json().get("template") == template
         ]
 
-    push = (await eventually(told, "the merged report's reporter told of the merge", 30))[0]
+    async def told_of_merge() -> list[Any]:
+        return await told("rejected")
+
+    async def told_done() -> list[Any]:
+        return await told("duplicate_done")
+
+    push = (await eventually(told_of_merge, "the merged report's reporter told of the merge", 30))[
+        0
+    ]
     assert push["tracking_code"] == code2, push
+    done = (await eventually(told_done, "the merged report's reporter told it is done", 30))[0]
+    assert done["tracking_code"] == code2 and code1 in done["message"], done

@@ -5,7 +5,9 @@ from datetime import UTC, datetime
 
 from aduan_notifier.domain import (
     LAPOR_COMPLAINT,
+    Follower,
     ReportFacts,
+    follower_updates,
     notifications_for,
     status_answer,
 )
@@ -18,6 +20,7 @@ from aduan_shared.events import (
     SlaWarning,
     StatusAsked,
     StatusChanged,
+    derive_id,
 )
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -208,3 +211,27 @@ def test_an_anonymous_lapor_complaint_is_updated_on_lapor_itself() -> None:
     assert (n.recipient_kind, n.recipient, n.template) == ("reporter", LAPOR_COMPLAINT, "done")
     other = change(ReportState.DONE, reporter_ref=None).model_copy(update={"channel": "twitter"})
     assert notifications_for(other) == []
+
+
+def test_merged_duplicates_hear_on_their_own_report_when_the_original_is_done() -> None:
+    done = change(ReportState.DONE).model_copy(
+        update={"tracking_code": "JKT-ORIG0001", "note": "ok", "completion_note": "Sudah diaspal"}
+    )
+    followers = [
+        Follower(str(uuid.UUID(int=7)), "rep-7", "twitter", "JKT-DUPL0007"),
+        Follower(str(uuid.UUID(int=8)), None, "jaki", "JKT-DUPL0008"),  # no one to tell
+    ]
+    [(theirs, told)] = follower_updates(done, followers)
+    assert (theirs.report_id, theirs.channel, theirs.reporter_ref) == (
+        uuid.UUID(int=7),
+        "twitter",
+        "rep-7",
+    )
+    assert theirs.event_id == derive_id(done.event_id, "follower", str(uuid.UUID(int=7)))
+    assert (told.recipient, told.template) == ("rep-7", "duplicate_done")
+    assert told.params == {
+        "tracking_code": "JKT-DUPL0007",
+        "original_code": "JKT-ORIG0001",
+        "note": "Sudah diaspal",
+    }
+    assert follower_updates(change(ReportState.IN_PROGRESS), followers) == []

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 from aduan_notifier.api import create_api
-from aduan_notifier.domain import Notification, ReportFacts
+from aduan_notifier.domain import Follower, Notification, ReportFacts
 from aduan_notifier.handlers import Deps, create_router
 from aduan_shared.auth import Role, issue_dev_token
 from aduan_shared.events import (
@@ -58,6 +58,9 @@ class MemoryStates:
 
     async def facts_of(self, report_id: str) -> ReportFacts | None:
         return None
+
+    async def followers_of(self, report_id: str) -> list[Follower]:
+        return []
 
 
 def change(to: ReportState, version: int) -> bytes:

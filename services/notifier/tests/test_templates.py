@@ -15,6 +15,7 @@ from aduan_notifier.templates import (
 LONGEST_STATE = "verification"  # "Menunggu Verifikasi" / "Awaiting verification"
 WORST = {
     "tracking_code": "JKTXYZ-ZZZZZZZZ",  # a six-letter city prefix
+    "original_code": "JKTXYZ-YYYYYYYY",
     "date": "31/12/2026",
     "deadline": "31/12/2026 23:59",
     "days": "999.9",
@@ -47,6 +48,7 @@ def test_both_languages_have_the_same_templates_and_parameters() -> None:
 
 def test_the_issue_s_templates_exist() -> None:
     reporter = {"received", "routed", "in_progress", "scheduled", "done", "rejected", "reopened"}
+    reporter |= {"duplicate_done"}  # a merged duplicate's reporter, when the original is done
     answers = {"status_answer", "status_unknown_code", "status_needs_code"}
     unit = {"unit_new_case", "unit_handover", "sla_warning", "sla_breached", "verifier_case"}
     assert set(TEMPLATES["id"]) == reporter | answers | unit

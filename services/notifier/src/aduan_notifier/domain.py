@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -15,6 +16,7 @@ from aduan_shared.events import (
     SlaWarning,
     StatusAsked,
     StatusChanged,
+    derive_id,
 )
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -45,6 +47,49 @@ class Notification:
     template: str
     text: str | None = None  # filled in when rendered (handlers)
     params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Follower:
+    """A report merged into another as its duplicate: its reporter hears when that is done."""
+
+    report_id: str
+    reporter_ref: str | None
+    channel: str | None
+    tracking_code: str | None
+
+
+def follower_updates(
+    done: StatusChanged, followers: list[Follower]
+) -> list[tuple[StatusChanged, Notification]]:
+    """What the reporters of merged duplicates are told when the original is done: each on its
+    own report's channel, so the update is recorded against the follower's report (its id, its
+    origin) under an event id derived from the original's `done` and the follower."""
+    if done.to_state is not ReportState.DONE:
+        return []
+    out = []
+    for f in followers:
+        as_their_report = done.model_copy(
+            update={
+                "event_id": derive_id(done.event_id, "follower", f.report_id),
+                "report_id": uuid.UUID(f.report_id),
+                "channel": f.channel,
+                "reporter_ref": f.reporter_ref,
+                "tracking_code": f.tracking_code,
+            }
+        )
+        recipient = _reporter(as_their_report)
+        if recipient is None:
+            continue
+        params = {
+            "tracking_code": f.tracking_code or "-",
+            "original_code": done.tracking_code or "-",
+            "note": done.completion_note or done.note or "-",
+        }
+        out.append(
+            (as_their_report, Notification("reporter", recipient, "duplicate_done", None, params))
+        )
+    return out
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from aduan_shared.events import (
     SLA_WARNING,
     Event,
     ReportReceived,
+    ReportState,
     SlaBreached,
     SlaWarning,
     StatusAsked,
@@ -27,7 +28,13 @@ from faststream.kafka import KafkaRouter
 from aduan_notifier.adapters.deliveries import DeliveryStore
 from aduan_notifier.adapters.reports import ReportOrigins
 from aduan_notifier.adapters.states import ReportStates
-from aduan_notifier.domain import VERIFIER, Notification, notifications_for, status_answer
+from aduan_notifier.domain import (
+    VERIFIER,
+    Notification,
+    follower_updates,
+    notifications_for,
+    status_answer,
+)
 from aduan_notifier.templates import Language, render
 
 log = get_logger(__name__)
@@ -89,6 +96,10 @@ def create_router(deps: Deps) -> KafkaRouter:
     async def on_status_changed(event: StatusChanged) -> None:
         await deps.states.record(event)
         await plan(event, notifications_for(event, verifier=deps.verifier))
+        if event.to_state is ReportState.DONE:
+            followers = await deps.states.followers_of(str(event.report_id))
+            for theirs, notification in follower_updates(event, followers):
+                await plan(theirs, [notification])
 
     @router.subscriber(REPORT_STATUS_ASKED, title=f"{REPORT_STATUS_ASKED}:answer", **options)
     async def on_status_asked(event: StatusAsked) -> None:

@@ -56,6 +56,10 @@ TEMPLATES: dict[Language, dict[str, str]] = {
         "in_progress": "Laporan {tracking_code} sedang dikerjakan oleh petugas.",
         "scheduled": "Laporan {tracking_code} dijadwalkan selesai paling lambat {date}.",
         "done": "Laporan {tracking_code} selesai. Catatan petugas: {note}",
+        "duplicate_done": (
+            "Laporan {tracking_code} Anda sama dengan laporan {original_code} yang kini "
+            "selesai. Catatan petugas: {note}"
+        ),
         "rejected": "Laporan {tracking_code} ditolak. Alasan: {note}",
         "reopened": "Laporan {tracking_code} dibuka kembali dan akan ditindaklanjuti lagi.",
         "status_answer": "Status laporan {tracking_code}: {label}.",
@@ -99,6 +103,10 @@ TEMPLATES: dict[Language, dict[str, str]] = {
         "in_progress": "Report {tracking_code} is being worked on.",
         "scheduled": "Report {tracking_code} is scheduled to be finished by {date}.",
         "done": "Report {tracking_code} is done. Officer's note: {note}",
+        "duplicate_done": (
+            "Your report {tracking_code} is the same as report {original_code}, now done. "
+            "Officer's note: {note}"
+        ),
         "rejected": "Report {tracking_code} was rejected. Reason: {note}",
         "reopened": "Report {tracking_code} was reopened and will be handled again.",
         "status_answer": "Status of report {tracking_code}: {label}.",

@@ -10,7 +10,7 @@ from aduan_shared.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from aduan_notifier.domain import ReportFacts
+from aduan_notifier.domain import Follower, ReportFacts
 
 
 class ReportStates(Protocol):
@@ -20,6 +20,10 @@ class ReportStates(Protocol):
 
     async def state_of(self, report_id: str) -> ReportState | None: ...
 
+    async def followers_of(self, report_id: str) -> list[Follower]:
+        """The reports merged into this one as duplicates, and whom to tell about them."""
+        ...
+
     async def facts_of(self, report_id: str) -> ReportFacts | None:
         """The tracking code and category the report's status changes carried."""
         ...
@@ -28,6 +32,10 @@ class ReportStates(Protocol):
 class MongoReportStates:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._states = db["report_states"]
+        self._merged = db["merged_reports"]
+
+    async def ensure_indexes(self) -> None:
+        await self._merged.create_index("original")
 
     async def record(self, event: StatusChanged) -> None:
         fields: dict[str, Any] = {
@@ -48,6 +56,27 @@ class MongoReportStates:
                 {"$set": fields},
                 upsert=True,
             )
+
+        if event.to_state is ReportState.REJECTED and event.duplicate_of is not None:
+            await self._merged.update_one(  # the same values again on a redelivery
+                {"_id": str(event.report_id)},
+                {
+                    "$set": {
+                        "original": str(event.duplicate_of),
+                        "reporter_ref": event.reporter_ref,
+                        "channel": event.channel,
+                        "tracking_code": event.tracking_code,
+                    }
+                },
+                upsert=True,
+            )
+
+    async def followers_of(self, report_id: str) -> list[Follower]:
+        cursor = self._merged.find({"original": report_id}).sort("_id")
+        return [
+            Follower(str(d["_id"]), d.get("reporter_ref"), d.get("channel"), d.get("tracking_code"))
+            async for d in cursor
+        ]
 
     async def state_of(self, report_id: str) -> ReportState | None:
         doc = await self._states.find_one({"_id": report_id}, {"state": 1})
