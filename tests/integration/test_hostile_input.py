@@ -634,5 +634,8 @@ def test_canary_personal_data_appears_in_no_public_output_and_no_log_line(
     for name, proc in platform.procs.items():
         lines = proc.log_file.read_text(errors="replace").splitlines()
         assert lines, f"{name} wrote no log"
+        if name in ("intake", "disposition"):  # the lines read are those of these reports
+            unlogged = [rid for rid in sent.values() if not any(rid in line for line in lines)]
+            assert not unlogged, f"{name} logged nothing of {unlogged}: the wrong log file?"
         leaked = [(line[:400], _leaks(line, everyone)) for line in lines if _leaks(line, everyone)]
         assert not leaked, f"{name} logged personal data: {leaked[:5]}"
