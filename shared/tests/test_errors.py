@@ -4,6 +4,7 @@ from aduan_shared.errors import StaleVersion, install_problem_handlers
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from pymongo.errors import AutoReconnect
 
 
 def app() -> FastAPI:
@@ -20,6 +21,10 @@ def app() -> FastAPI:
     @api.post("/body")
     async def body(b: Body) -> int:
         return b.n
+
+    @api.get("/database-restarting")
+    async def database_restarting() -> None:
+        raise AutoReconnect("127.0.0.1:27017: connection pool paused")
 
     @api.get("/crash")
     async def crash() -> None:
@@ -57,3 +62,13 @@ def test_crash_is_500_without_internals() -> None:
     assert r.status_code == 500
     assert "secret internals" not in r.text
     assert "Traceback" not in r.text
+
+
+def test_database_out_of_reach_is_503_with_retry_after() -> None:
+    """Seen while the database restarted under load: intake answered 500 to new reports."""
+    r = TestClient(app(), raise_server_exceptions=False).get("/database-restarting")
+    assert r.status_code == 503
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["retry-after"].isdigit()
+    assert "database" in r.json()["detail"]
+    assert "27017" not in r.text

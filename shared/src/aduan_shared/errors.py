@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aduan_shared.logging import get_logger
@@ -144,6 +145,13 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    async def database_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        # A database restarting or out of reach (AutoReconnect, ServerSelectionTimeoutError):
+        # retry later, like a broker out of reach, not a crash.
+        log.warning("database_unreachable", path=request.url.path, error=str(exc)[:300])
+        unavailable = ServiceUnavailable("the database is unreachable; retry later")
+        return await aduan_error(request, unavailable)
+
     async def crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled_error", path=request.url.path)
         return problem_response(
@@ -153,4 +161,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AduanError, aduan_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ConnectionFailure, database_unreachable)
     app.add_exception_handler(Exception, crash)
