@@ -46,6 +46,16 @@ AsOfParam = Annotated[
     AwareDatetime | None,
     Query(description="Count breaches due by this instant (default: now); for reproducible reads"),
 ]
+#: Both JSON and CSV answers, documented (the CSV as text).
+JSON_OR_CSV: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            CSV: {"schema": {"type": "string"}},
+        }
+    }
+}
+
 FormatParam = Annotated[
     str | None, Query(alias="format", pattern="^(json|csv)$", description="or `Accept: text/csv`")
 ]
@@ -131,6 +141,7 @@ def create_api(
         "/breaches",
         summary="Breaches whose deadline falls in a month, optionally of one unit (JSON or CSV)",
         response_model=None,
+        responses=JSON_OR_CSV,
     )
     async def breaches(
         request: Request,
@@ -156,6 +167,7 @@ def create_api(
         "/ledger",
         summary="The tunjangan ledger of a month: per official, breaches and the cut (JSON or CSV)",
         response_model=None,
+        responses=JSON_OR_CSV,
     )
     async def month_ledger(
         request: Request,
