@@ -1,4 +1,4 @@
-"""Aduan benchmarks (geo, db, e2e, intake, public): figures and ratios side by side in one run."""
+"""Aduan benchmarks (geo, db, e2e, intake, public, faults): figures and ratios side by side."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-SECTIONS = ("geo", "db", "e2e", "intake", "public")
+SECTIONS = ("geo", "db", "e2e", "intake", "public", "faults")
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=SECTIONS, help="run one section only")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # the `benchmarks` folder
-    from benchmarks import db, e2e, geo, intake, public
+    from benchmarks import db, e2e, faults, geo, intake, public
 
     runners = {
         "geo": geo.main,
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         "e2e": e2e.main,
         "intake": intake.main,
         "public": public.main,
+        "faults": faults.main,
     }
     signal.signal(signal.SIGTERM, _terminate)
     began = time.monotonic()

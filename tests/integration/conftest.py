@@ -150,21 +150,24 @@ def platform(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(scope="session")
 def start_platform(
     tmp_path_factory: pytest.TempPathFactory,
-) -> Callable[[Servers], AbstractContextManager[Platform]]:
-    """`with start_platform(servers) as p:` a private set of the six services (and stand-ins)
-    on `servers`, stopped on the way out: for a test that kills services, which must never
-    kill the session's `platform`."""
+) -> Callable[..., AbstractContextManager[Platform]]:
+    """`with start_platform(servers, env) as p:` a private set of the six services (and
+    stand-ins) on `servers`, with `env` added to their environment, stopped on the way out: for
+    a test that kills services, which must never kill the session's `platform`."""
 
     @contextmanager
-    def start(servers: Servers) -> Iterator[Platform]:
+    def start(servers: Servers, env: dict[str, str] | None = None) -> Iterator[Platform]:
         with OutsideWorld.running(free_port()) as outside:
-            yield from _platform(servers, tmp_path_factory, outside)
+            yield from _platform(servers, tmp_path_factory, outside, env)
 
     return start
 
 
 def _platform(
-    servers: Servers, tmp_path_factory: pytest.TempPathFactory, outside: OutsideWorld
+    servers: Servers,
+    tmp_path_factory: pytest.TempPathFactory,
+    outside: OutsideWorld,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Platform]:
     ensure_topics(servers.kafka_bootstrap, [*ALL_TOPICS, *ALL_DLQ_TOPICS])
     assert (JAKARTA / "kelurahan.geojson").is_file(), f"Jakarta boundaries missing: {JAKARTA}"
@@ -175,6 +178,7 @@ def _platform(
     base["ADUAN_CITY_DIR"] = str(JAKARTA_CONFIG)
     base["ADUAN_BOUNDARIES_DIR"] = str(JAKARTA)
     base["LOG_FORMAT"] = "json"
+    base |= extra_env or {}
     procs: dict[str, ServiceProcess] = {}
     urls: dict[str, str] = {}
     databases = {spec.name: f"it_{session}_{spec.module}" for spec in SERVICES}
