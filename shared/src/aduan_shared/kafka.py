@@ -9,8 +9,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
+import aiokafka
 import structlog
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber
 from faststream import AckPolicy, BaseMiddleware, StreamMessage
 from faststream.kafka import KafkaBroker, KafkaRouter
 from pydantic import ValidationError
@@ -75,10 +76,29 @@ class Publisher(Protocol):
     async def publish(self, event: Event) -> None: ...
 
 
+async def renew_producer(broker: KafkaBroker) -> None:
+    """Replace the broker's idempotent producer with a fresh one (a new producer id).
+
+    After a broker restart aiokafka's idempotent producer can be left with sequence numbers the
+    broker rejects for ever (`OutOfOrderSequenceNumber`, aio-libs/aiokafka#1017): every later
+    publish fails. A new producer starts a new sequence. FastStream keeps the producer in its
+    broker configuration; this reaches it there (pinned versions, see uv.lock)."""
+    config: Any = broker.config
+    fast = config.producer
+    await fast.disconnect()
+    await fast.connect(
+        aiokafka.AIOKafkaProducer(**broker._connection_kwargs),
+        serializer=config.fd_config._serializer,
+        codec=config.broker_codec or None,
+    )
+
+
 class EventPublisher:
     """Publishes events with key = report_id and the correlation id in the headers.
 
-    Returns only after the broker acknowledged (`acks=all`), within the publish timeout.
+    Returns only after the broker acknowledged (`acks=all`), within the publish timeout. A
+    producer the broker refuses for good (`OutOfOrderSequenceNumber` after a broker restart) is
+    renewed, so the next publish goes through.
     """
 
     def __init__(
@@ -90,6 +110,8 @@ class EventPublisher:
     ) -> None:
         self._metrics = metrics
         self._timeout_s = timeout_s
+        self._broker = broker if isinstance(broker, KafkaBroker) else None
+        self._renewing = asyncio.Lock()
         self._publishers = {
             e.TOPIC: broker.publisher(
                 e.TOPIC,
@@ -118,9 +140,21 @@ class EventPublisher:
             )
         except (KafkaError, TimeoutError, OSError) as exc:
             log.warning("publish_failed", topic=event.TOPIC, error=repr(exc))
+            if isinstance(exc, OutOfOrderSequenceNumber):
+                await self._renew()
             raise PublishFailed(f"the message broker did not acknowledge {event.TOPIC}") from exc
         self._metrics.events_published.labels(event.TOPIC).inc()
         self._metrics.publish_latency.labels(event.TOPIC).observe(time.perf_counter() - began)
+
+    async def _renew(self) -> None:
+        if self._broker is None or self._renewing.locked():
+            return  # a router's publisher has no producer of its own; or one renewal at a time
+        async with self._renewing:
+            try:
+                await renew_producer(self._broker)
+                log.warning("producer_renewed", reason="OutOfOrderSequenceNumber")
+            except Exception as exc:  # the next failure tries again
+                log.warning("producer_renewal_failed", error=repr(exc))
 
     async def publish_many(self, events: Iterable[Event]) -> None:
         """Publish several events concurrently; all are acknowledged when this returns."""
