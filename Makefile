@@ -67,8 +67,8 @@ lint: $(BIN)/python ## ruff (lint and format) and mypy
 
 POSTGIS := /usr/share/postgresql/15/extension/postgis.control
 
-bench: setup $(POSTGIS) ## benchmarks: figures and ratios measured side by side
-	$(BIN)/python scripts/bench.py
+bench: setup $(POSTGIS) ## benchmarks side by side (BENCH_ARGS="--only public --quick" for one)
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 $(POSTGIS): # the geo benchmark compares with PostGIS (Debian's package, started by the benchmark)
 	apt-get update -qq && apt-get install -y -qq postgresql-15-postgis-3
