@@ -35,6 +35,8 @@ pytestmark = pytest.mark.integration
 
 T0 = datetime(2026, 11, 17, 10, tzinfo=JAKARTA)
 POLICY = SlaPolicy()
+S = ReportState
+SUDIN = "sudin:sda:31.74"
 
 
 @pytest.fixture
@@ -54,6 +56,29 @@ async def db(settings: Settings) -> AsyncIterator[AsyncDatabase[Document]]:
     yield client[settings.mongodb_database]
     await client.drop_database(settings.mongodb_database)
     await client.close()
+
+
+def change(
+    report: uuid.UUID,
+    version: int,
+    frm: ReportState,
+    to: ReportState,
+    at: datetime,
+    unit: str,
+    role: str = "system",
+) -> StatusChanged:
+    """Version `version` of `report`: `frm` → `to` at `at`, at `unit`."""
+    return StatusChanged(
+        event_id=uuid.uuid4(),
+        occurred_at=at,
+        report_id=report,
+        correlation_id="c",
+        from_state=frm,
+        to_state=to,
+        unit_id=unit,
+        actor=Actor(role=role, id="t"),
+        version=version,
+    )
 
 
 def head_of(unit_id: str, at: datetime) -> Head:
@@ -99,16 +124,14 @@ async def test_two_scanners_send_one_event_per_signal(
     await reports.ensure_indexes()
     await signals.ensure_indexes()
     await reports.record(
-        StatusChanged(
-            event_id=uuid.uuid4(),
-            occurred_at=T0,
-            report_id=report,
-            correlation_id="c",
-            from_state=ReportState.RECEIVED,
-            to_state=ReportState.WAITING,
-            unit_id="kelurahan:3171011001",
-            actor=Actor(role="system", id="t"),
-            version=1,
+        change(
+            report,
+            1,
+            ReportState.RECEIVED,
+            ReportState.WAITING,
+            T0,
+            "kelurahan:3171011001",
+            "system",
         )
     )
     now = T0 + timedelta(days=7)  # the fake clock: past both warnings and the deadline
@@ -172,30 +195,20 @@ async def test_routing_and_clock_index_on_the_real_database(db: AsyncDatabase[Do
     await record(deps, routed)
     await record(
         deps,
-        StatusChanged(
-            event_id=uuid.uuid4(),
-            occurred_at=T0,
-            report_id=on_time,
-            correlation_id="c",
-            from_state=ReportState.RECEIVED,
-            to_state=ReportState.WAITING,
-            unit_id="sudin:sda:31.74",
-            actor=Actor(role="system", id="t"),
-            version=1,
+        change(
+            on_time, 1, ReportState.RECEIVED, ReportState.WAITING, T0, "sudin:sda:31.74", "system"
         ),
     )
     await record(
         deps,
-        StatusChanged(
-            event_id=uuid.uuid4(),
-            occurred_at=T0 + timedelta(days=1),
-            report_id=on_time,
-            correlation_id="c",
-            from_state=ReportState.WAITING,
-            to_state=ReportState.SCHEDULED,
-            unit_id="sudin:sda:31.74",
-            actor=Actor(role="unit_officer", id="t"),
-            version=2,
+        change(
+            on_time,
+            2,
+            ReportState.WAITING,
+            ReportState.SCHEDULED,
+            T0 + timedelta(days=1),
+            "sudin:sda:31.74",
+            "unit_officer",
         ),
     )
     stored = await reports.events(str(late))

@@ -6,11 +6,12 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import aiokafka
 import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber
 from faststream import AckPolicy, BaseMiddleware, StreamMessage
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -228,3 +229,19 @@ def _dead_letter_middleware(broker: KafkaBroker, metrics: ServiceMetrics) -> typ
             await broker.publish(raw.value, topic=dlq_topic(topic), key=raw.key, headers=headers)
 
     return DeadLetterMiddleware
+
+
+async def all_partitions(
+    consumer: AIOKafkaConsumer, topics: Sequence[str], timeout_s: float = 30
+) -> list[TopicPartition]:
+    """Every partition of `topics`, by subscribing a group-less consumer (which is assigned
+    them all with the first metadata); raises if a topic has none by `timeout_s`."""
+    consumer.subscribe(list(topics))
+    loop = asyncio.get_running_loop()
+    until = loop.time() + timeout_s
+    while {tp.topic for tp in consumer.assignment()} != set(topics):
+        if loop.time() > until:
+            missing = set(topics) - {tp.topic for tp in consumer.assignment()}
+            raise RuntimeError(f"no partitions for {sorted(missing)} within {timeout_s:g} s")
+        await asyncio.sleep(0.1)
+    return sorted(consumer.assignment())

@@ -21,7 +21,8 @@ from typing import IO
 from aduan_shared.city import resolve_city_dir
 from aduan_shared.cityconfig import load_city
 from aduan_shared.events import REPORT_ROUTED, REPORT_STATUS_CHANGED, ReportRouted, StatusChanged
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aduan_shared.kafka import all_partitions
+from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 from tqdm import tqdm
 
@@ -34,22 +35,6 @@ MODELS: dict[str, type[ReportRouted] | type[StatusChanged]] = {
     REPORT_ROUTED: ReportRouted,
     REPORT_STATUS_CHANGED: StatusChanged,
 }
-
-
-async def all_partitions(
-    consumer: AIOKafkaConsumer, topics: Sequence[str], timeout_s: float = 30
-) -> list[TopicPartition]:
-    """Every partition of `topics`, by subscribing a group-less consumer (which is assigned
-    them all with the first metadata); raises if a topic has none by `timeout_s`."""
-    consumer.subscribe(list(topics))
-    loop = asyncio.get_running_loop()
-    until = loop.time() + timeout_s
-    while {tp.topic for tp in consumer.assignment()} != set(topics):
-        if loop.time() > until:
-            missing = set(topics) - {tp.topic for tp in consumer.assignment()}
-            raise RuntimeError(f"no partitions for {sorted(missing)} within {timeout_s:g} s")
-        await asyncio.sleep(0.1)
-    return sorted(consumer.assignment())
 
 
 async def read_topics(bootstrap: str, progress: IO[str] | None = sys.stderr) -> list[Recorded]:

@@ -1,27 +1,11 @@
-"""Kafka helpers for tests: every partition of some topics, a consumer group started at the end."""
+"""Kafka helpers for tests: a consumer group started at the topics' end."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
-
-async def all_partitions(
-    consumer: AIOKafkaConsumer, topics: Sequence[str], timeout_s: float = 30
-) -> list[TopicPartition]:
-    """Every partition of `topics`, by subscribing a group-less consumer (which is assigned
-    them all with the first metadata); raises if a topic has none by `timeout_s`."""
-    consumer.subscribe(list(topics))
-    loop = asyncio.get_running_loop()
-    until = loop.time() + timeout_s
-    while {tp.topic for tp in consumer.assignment()} != set(topics):
-        if loop.time() > until:
-            missing = set(topics) - {tp.topic for tp in consumer.assignment()}
-            raise RuntimeError(f"no partitions for {sorted(missing)} within {timeout_s:g} s")
-        await asyncio.sleep(0.1)
-    return sorted(consumer.assignment())
+from aduan_shared.kafka import all_partitions
+from aiokafka import AIOKafkaConsumer
 
 
 async def start_group_at_end(bootstrap: str, group: str, topics: Sequence[str]) -> None:
