@@ -7,6 +7,8 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiokafka
@@ -28,6 +30,19 @@ log = get_logger(__name__)
 #: Pause before an infrastructure error makes the message redelivered, so a database outage
 #: does not turn into a tight retry loop.
 REDELIVERY_PAUSE_S = 1.0
+
+
+@dataclass(frozen=True)
+class BatchTools:
+    """What the dead-letter middleware lends a batch being handled (`aduan_shared.consuming`):
+    its dead-letter sender and the service's metrics."""
+
+    dead_letter: Callable[[str, Any, Exception], Awaitable[None]]
+    metrics: ServiceMetrics
+
+
+#: Set by the dead-letter middleware around each batch.
+batch_tools: ContextVar[BatchTools] = ContextVar("aduan_batch_tools")
 
 
 class PublishFailed(ServiceUnavailable):
@@ -196,6 +211,8 @@ def _dead_letter_middleware(broker: KafkaBroker, metrics: ServiceMetrics) -> typ
             self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]
         ) -> Any:
             raw = msg.raw_message
+            if isinstance(raw, (tuple, list)):  # a batch: its handler dead-letters each record
+                return await self._batch(call_next, msg)
             topic = str(getattr(raw, "topic", "unknown"))
             try:
                 with metrics.handler_latency.labels(topic).time():
@@ -211,6 +228,18 @@ def _dead_letter_middleware(broker: KafkaBroker, metrics: ServiceMetrics) -> typ
                 raise
             metrics.events_consumed.labels(topic, "ok").inc()
             return result
+
+        async def _batch(
+            self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]
+        ) -> Any:
+            token = batch_tools.set(BatchTools(self._dead_letter, metrics))
+            try:
+                return await call_next(msg)
+            except Exception:
+                await asyncio.sleep(REDELIVERY_PAUSE_S)  # then the batch is rewound (nack)
+                raise
+            finally:
+                batch_tools.reset(token)
 
         async def _dead_letter(self, topic: str, raw: Any, exc: Exception) -> None:
             if topic.endswith(".dlq"):  # never a DLQ of a DLQ

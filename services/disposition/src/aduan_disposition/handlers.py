@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from aduan_shared.consuming import Subscriptions
 from aduan_shared.events import (
-    REPORT_ROUTED,
     ReportRouted,
     ReportState,
     StatusChanged,
     derived_event_id,
 )
-from aduan_shared.kafka import subscriber_options
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
 from faststream.kafka import KafkaRouter
@@ -61,18 +60,16 @@ async def open_from_routed(deps: Deps, routed: ReportRouted) -> Case:
 
 
 def create_router(deps: Deps) -> KafkaRouter:
-    router = KafkaRouter()
+    subscriptions = Subscriptions("disposition")
     opened_total = deps.metrics.counter(
         "cases_opened_total", "Cases opened from routed reports", ("state",)
     )
 
-    @router.subscriber(
-        REPORT_ROUTED, title=f"{REPORT_ROUTED}:open-case", **subscriber_options("disposition")
-    )
+    @subscriptions.on(ReportRouted)
     async def on_routed(routed: ReportRouted) -> None:
         """Open the case of a routed report (a redelivery finds it open: no second event)."""
         case = await open_from_routed(deps, routed)
         opened_total.labels(case.state.value).inc()
         log.info("case_opened", unit_id=case.unit_id, state=case.state.value)
 
-    return router
+    return subscriptions.router()

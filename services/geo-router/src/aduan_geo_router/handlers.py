@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from aduan_shared.consuming import Subscriptions
 from aduan_shared.events import (
-    REPORT_RECEIVED,
-    REPORT_STATUS_CHANGED,
     Location,
     ReportReceived,
     ReportRouted,
@@ -16,7 +15,7 @@ from aduan_shared.events import (
     derived_event_id,
     utcnow,
 )
-from aduan_shared.kafka import Publisher, subscriber_options
+from aduan_shared.kafka import Publisher
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
 from faststream.kafka import KafkaRouter
@@ -66,7 +65,7 @@ def routed_event(
 
 
 def create_router(deps: Deps) -> KafkaRouter:
-    router = KafkaRouter()
+    subscriptions = Subscriptions("geo-router")
     routed_total = deps.metrics.counter(
         "reports_routed_total",
         "Reports routed, by how they were placed and where they went",
@@ -80,9 +79,7 @@ def create_router(deps: Deps) -> KafkaRouter:
     policy = deps.router.policy
     radius = max(policy.duplicate.distance_m, policy.recurrence.distance_m)
 
-    @router.subscriber(
-        REPORT_RECEIVED, title=f"{REPORT_RECEIVED}:route", **subscriber_options("geo-router")
-    )
+    @subscriptions.on(ReportReceived)
     async def on_received(report: ReportReceived) -> None:
         """Place the report, decide its unit, mark duplicates, store, then publish."""
         began = time.perf_counter()
@@ -115,13 +112,9 @@ def create_router(deps: Deps) -> KafkaRouter:
             recurrence_of=stored.recurrence_of,
         )
 
-    @router.subscriber(
-        REPORT_STATUS_CHANGED,
-        title=f"{REPORT_STATUS_CHANGED}:history",
-        **subscriber_options("geo-router"),
-    )
+    @subscriptions.on(StatusChanged)
     async def on_status_changed(event: StatusChanged) -> None:
         """Remember which reports are open and which finished, for later duplicate checks."""
         await deps.store.status_changed(event)
 
-    return router
+    return subscriptions.router()

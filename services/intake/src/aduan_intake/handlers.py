@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aduan_shared.events import REPORT_STATUS_CHANGED, StatusChanged
-from aduan_shared.kafka import subscriber_options
+from aduan_shared.consuming import Subscriptions
+from aduan_shared.events import StatusChanged
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
 from faststream.kafka import KafkaRouter
@@ -34,18 +34,14 @@ def status_of(event: StatusChanged) -> ReportStatus:
 
 
 def create_router(deps: StatusDeps) -> KafkaRouter:
-    router = KafkaRouter()
+    subscriptions = Subscriptions("intake")
     followed = deps.metrics.counter(
         "status_changes_total",
         "Status changes consumed: applied, or ignored (stale, duplicate or unknown report)",
         ("outcome",),
     )
 
-    @router.subscriber(
-        REPORT_STATUS_CHANGED,
-        title=f"{REPORT_STATUS_CHANGED}:follow",
-        **subscriber_options("intake"),
-    )
+    @subscriptions.on(StatusChanged)
     async def on_status_changed(event: StatusChanged) -> None:
         """Record the report's new state when the event is newer than what is stored."""
         applied = await deps.reports.record_status(str(event.report_id), status_of(event))
@@ -57,4 +53,4 @@ def create_router(deps: StatusDeps) -> KafkaRouter:
             applied=applied,
         )
 
-    return router
+    return subscriptions.router()

@@ -6,12 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from aduan_shared.consuming import Subscriptions
 from aduan_shared.events import (
-    REPORT_RECEIVED,
-    REPORT_STATUS_ASKED,
-    REPORT_STATUS_CHANGED,
-    SLA_BREACHED,
-    SLA_WARNING,
     Event,
     ReportReceived,
     ReportState,
@@ -20,7 +16,6 @@ from aduan_shared.events import (
     StatusAsked,
     StatusChanged,
 )
-from aduan_shared.kafka import subscriber_options
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
 from faststream.kafka import KafkaRouter
@@ -59,13 +54,12 @@ class Deps:
 
 
 def create_router(deps: Deps) -> KafkaRouter:
-    router = KafkaRouter()
+    subscriptions = Subscriptions(deps.group)
     planned = deps.metrics.counter(
         "notifications_planned_total",
         "Notifications recorded for delivery",
         ("recipient_kind", "template"),
     )
-    options = subscriber_options(deps.group)
 
     async def plan(event: Event, notifications: list[Notification]) -> None:
         new = False
@@ -85,14 +79,14 @@ def create_router(deps: Deps) -> KafkaRouter:
         if new:
             deps.planned_hook()
 
-    @router.subscriber(REPORT_RECEIVED, title=f"{REPORT_RECEIVED}:notify", **options)
+    @subscriptions.on(ReportReceived)
     async def on_received(event: ReportReceived) -> None:
         """Keep the report's origin (the id replies thread to) and confirm its tracking code."""
         if deps.origins is not None:
             await deps.origins.record(event)
         await plan(event, notifications_for(event))
 
-    @router.subscriber(REPORT_STATUS_CHANGED, title=f"{REPORT_STATUS_CHANGED}:notify", **options)
+    @subscriptions.on(StatusChanged)
     async def on_status_changed(event: StatusChanged) -> None:
         await deps.states.record(event)
         await plan(event, notifications_for(event, verifier=deps.verifier))
@@ -101,7 +95,7 @@ def create_router(deps: Deps) -> KafkaRouter:
             for theirs, notification in follower_updates(event, followers):
                 await plan(theirs, [notification])
 
-    @router.subscriber(REPORT_STATUS_ASKED, title=f"{REPORT_STATUS_ASKED}:answer", **options)
+    @subscriptions.on(StatusAsked)
     async def on_status_asked(event: StatusAsked) -> None:
         """Answer with the latest state this service has seen (`received` if none yet)."""
         state = await deps.states.state_of(str(event.report_id)) if event.found else None
@@ -112,12 +106,12 @@ def create_router(deps: Deps) -> KafkaRouter:
         facts = await deps.states.facts_of(str(event.report_id))
         await plan(event, notifications_for(event, facts))
 
-    @router.subscriber(SLA_WARNING, title=f"{SLA_WARNING}:notify", **options)
+    @subscriptions.on(SlaWarning)
     async def on_warning(event: SlaWarning) -> None:
         await on_sla(event)
 
-    @router.subscriber(SLA_BREACHED, title=f"{SLA_BREACHED}:notify", **options)
+    @subscriptions.on(SlaBreached)
     async def on_breach(event: SlaBreached) -> None:
         await on_sla(event)
 
-    return router
+    return subscriptions.router()

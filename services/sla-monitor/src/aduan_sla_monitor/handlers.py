@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import tzinfo
 
+from aduan_shared.consuming import Subscriptions
 from aduan_shared.events import REPORT_ROUTED, REPORT_STATUS_CHANGED, ReportRouted, StatusChanged
-from aduan_shared.kafka import subscriber_options
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
 from faststream.kafka import KafkaRouter
@@ -45,24 +45,23 @@ async def record(deps: Deps, event: Recorded) -> None:
 
 def create_router(deps: Deps, service: str = "sla-monitor") -> KafkaRouter:
     """The subscribers, in consumer group `aduan-<service>` (replicas share it)."""
-    router = KafkaRouter()
+    subscriptions = Subscriptions(service)
     recorded = deps.metrics.counter(
         "events_recorded_total", "Routings and status changes recorded", ("topic",)
     )
-    options = subscriber_options(service)
 
-    @router.subscriber(REPORT_ROUTED, title=f"{REPORT_ROUTED}:arrival", **options)
+    @subscriptions.on(ReportRouted)
     async def on_routed(event: ReportRouted) -> None:
         """Record the report's arrival at its first unit (or the admin pool)."""
         await record(deps, event)
         recorded.labels(REPORT_ROUTED).inc()
         log.info("routing_recorded", unit_id=event.unit_id)
 
-    @router.subscriber(REPORT_STATUS_CHANGED, title=f"{REPORT_STATUS_CHANGED}:clock", **options)
+    @subscriptions.on(StatusChanged)
     async def on_status_changed(event: StatusChanged) -> None:
         """Record the status change and recompute the report's assignments and clocks."""
         await record(deps, event)
         recorded.labels(REPORT_STATUS_CHANGED).inc()
         log.info("status_change_recorded", version=event.version, to_state=event.to_state)
 
-    return router
+    return subscriptions.router()
