@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import structlog
@@ -24,6 +27,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.config import STARTUP_FAILURE
 
 from aduan_shared.auth import JwtVerifier
 from aduan_shared.background import Runner
@@ -40,10 +44,19 @@ from aduan_shared.logging import (
 from aduan_shared.metrics import ServiceMetrics
 from aduan_shared.mongo import Document, create_mongo_client, mongo_ready
 from aduan_shared.settings import AduanSettings, ServiceSettings
+from aduan_shared.startup import reach_then_start, start_with_retry
 
 log = get_logger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
+
+
+async def _nap(app: FastAPI, seconds: float) -> None:
+    """asyncio.sleep that wakes early when the process is asked to exit (uvicorn only notes a
+    SIGTERM during start-up, as a flag: look 4 times a second)."""
+    end = time.monotonic() + seconds
+    while not app.state.exit_requested() and (left := end - time.monotonic()) > 0:  # noqa: ASYNC110
+        await asyncio.sleep(min(left, 0.25))
 
 
 @dataclass
@@ -115,7 +128,14 @@ def build_app(parts: ServiceParts) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in parts.on_startup:
             await hook()
-        await core.broker.start()
+        await start_with_retry(
+            lambda: reach_then_start(core.broker),
+            core.broker.stop,
+            settings.kafka_startup_timeout_s,
+            what=f"Kafka at {settings.kafka_bootstrap_servers}",
+            sleep=partial(_nap, app),
+            stopping=lambda: bool(app.state.exit_requested()),
+        )
         untime_gc = core.metrics.time_garbage_collections()
         # What start-up built (modules, routes, models, clients) lives as long as the process:
         # freeze it, so a full collection walks only what requests left behind. Unfrozen, a
@@ -145,6 +165,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
         title=parts.title, description=parts.description, version="1.0.0", lifespan=lifespan
     )
     app.state.parts = parts
+    app.state.exit_requested = lambda: False  # `serve` asks its uvicorn server
     app.state.auth = JwtVerifier(settings)
     for key, value in parts.state.items():
         setattr(app.state, key, value)
@@ -257,14 +278,24 @@ class CorrelationMiddleware:
 
 
 def serve(app_factory: Callable[[], FastAPI], settings: AduanSettings) -> None:
-    """Run a service process: logging configured once, uvicorn on the service's port."""
+    """Run a service process: logging configured once, uvicorn on the service's port.
+
+    As `uvicorn.run`, but the app may ask whether the server was told to exit (while it waits
+    for the broker); a start-up that failed exits with uvicorn's status 3."""
     configure_logging(settings.service_name, settings.log_format, settings.log_level)
     app = app_factory()
-    uvicorn.run(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
     )
+    app.state.exit_requested = lambda: server.should_exit
+    with suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
