@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 from aduan_notifier.adapters.states import MongoReportStates
+from aduan_shared.bulk import deferring, write
 from aduan_shared.events import Actor, ReportState, StatusChanged
 from aduan_shared.mongo import Document
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 
 @pytest.fixture
@@ -90,3 +92,37 @@ async def test_disposition_outbox_keeps_what_was_not_yet_published(
     await cases.published(str(rid), [str(second.event_id)])
     assert await cases.outbox(str(rid)) == []
     assert str(rid) not in await cases.with_pending_events(10)
+
+
+async def test_deferred_writes_wait_for_the_flush_and_ignore_only_stale_duplicates(
+    db: AsyncDatabase[Document],
+) -> None:
+    """aduan_shared.bulk on the real server: collected inside a batch, one unordered bulk write
+    at its end; a version-guarded upsert meeting a newer version is no error, any other
+    duplicate is."""
+    docs = db["deferred"]
+    await docs.insert_one({"_id": "r1", "version": 5, "state": "done"})
+
+    def guarded(version: int, state: str) -> UpdateOne:
+        return UpdateOne(
+            {"_id": "r1", "version": {"$lt": version}},
+            {"$set": {"version": version, "state": state}},
+            upsert=True,
+        )
+
+    with deferring() as writes:
+        await write(docs, guarded(3, "in_progress"), duplicate_is_stale=True)  # older: ignored
+        await write(docs, UpdateOne({"_id": "r2"}, {"$set": {"n": 1}}, upsert=True))
+        assert len(writes) == 2 and await docs.count_documents({}) == 1  # nothing sent yet
+        await writes.flush()
+    assert await docs.find_one({"_id": "r1"}) == {"_id": "r1", "version": 5, "state": "done"}
+    assert await docs.find_one({"_id": "r2"}) == {"_id": "r2", "n": 1}
+
+    await write(docs, guarded(6, "reopened"), duplicate_is_stale=True)  # outside a batch: now
+    assert (await docs.find_one({"_id": "r1"}) or {})["state"] == "reopened"
+
+    codes = db["deferred_codes"]
+    await codes.create_index("code", unique=True)
+    await codes.insert_one({"_id": "r3", "code": "JKT-1"})
+    with pytest.raises(BulkWriteError):  # a duplicate that is not a stale version
+        await write(codes, UpdateOne({"_id": "r4"}, {"$set": {"code": "JKT-1"}}, upsert=True))

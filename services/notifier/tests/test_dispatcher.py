@@ -1,6 +1,6 @@
 """The dispatcher's state machine with fake adapters and a hand-driven clock (no waiting)."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +9,7 @@ from aduan_notifier.dispatcher import Dispatcher, Policy
 from aduan_notifier.metrics import DeliveryMetrics
 from aduan_notifier.routing import NeedsReport, Target, Unreachable
 from aduan_notifier.senders.base import Outbound, Permanent, Transient
+from aduan_shared.kafka import PublishFailed
 from aduan_shared.metrics import ServiceMetrics
 
 T0 = datetime(2026, 11, 22, 8, tzinfo=UTC)
@@ -124,8 +125,9 @@ class MemoryStore:
     async def unpublished(self, limit: int) -> list[Delivery]:
         return [r.d for r in self.rows.values() if r.published is False][:limit]
 
-    async def mark_published(self, delivery_id: str) -> None:
-        self.rows[delivery_id].published = True
+    async def mark_published(self, delivery_ids: Sequence[str]) -> None:
+        for delivery_id in delivery_ids:
+            self.rows[delivery_id].published = True
 
 
 class FixedTargets:
@@ -308,3 +310,34 @@ async def test_nobody_to_send_to_is_recorded_and_waiting_for_the_report_is_not()
     assert (store.get("b").status, store.rows["b"].waiting_for) == ("pending", "report_origin")
     assert sender.calls == 0 and [o.id for o in outcomes.published] == ["a"]
     assert all(store.get(k).status in (*FINAL, "pending") for k in "ab")
+
+
+async def test_outcomes_the_broker_refused_are_published_again_and_the_rest_marked_once() -> None:
+    store, clock = MemoryStore(), Clock()
+    for key in ("a", "b", "c"):
+        store.add(key)
+    marks: list[list[str]] = []
+    mark = store.mark_published
+
+    async def recording(ids: Sequence[str]) -> None:
+        marks.append(list(ids))
+        await mark(ids)
+
+    store.mark_published = recording  # type: ignore[method-assign]
+    d, outcomes = dispatcher(store, ScriptedSender(), clock)
+    refused = {"b"}
+    publish = outcomes.publish
+
+    async def flaky(delivery: Delivery) -> None:
+        if delivery.id in refused:
+            raise PublishFailed("broker away")
+        await publish(delivery)
+
+    outcomes.publish = flaky  # type: ignore[method-assign]
+    await d.step()
+    assert sorted(o.id for o in outcomes.published) == ["a", "c"]
+    assert [sorted(m) for m in marks] == [["a", "c"]]  # one write for both
+    refused.clear()
+    await d.step()
+    assert sorted(o.id for o in outcomes.published) == ["a", "b", "c"]
+    assert [sorted(m) for m in marks] == [["a", "c"], ["b"]]

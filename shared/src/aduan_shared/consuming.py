@@ -27,6 +27,7 @@ from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError, WithJsonSchema
 
+from aduan_shared.bulk import deferring
 from aduan_shared.events import Event
 from aduan_shared.kafka import BatchTools, Unprocessable, batch_tools, subscriber_options
 from aduan_shared.logging import get_logger
@@ -141,13 +142,13 @@ async def handle_batch(
     for record in records:  # in order within each partition, so within each report and topic
         chains.setdefault(record.key, []).append(record)
     tools = batch_tools.get()
-    failures = [
-        exc
-        for exc in await asyncio.gather(
+    with deferring() as writes:  # the handlers' deferred writes (aduan_shared.bulk)
+        outcomes = await asyncio.gather(
             *(_handle_chain(chain, handlers, tools) for chain in chains.values())
         )
-        if exc is not None
-    ]
+        failures = [exc for exc in outcomes if exc is not None]
+        if not failures:
+            await writes.flush()  # before the offsets are committed
     if failures:
         if len(failures) > 1:
             log.warning("batch_failures", count=len(failures), errors=[repr(e) for e in failures])

@@ -135,16 +135,23 @@ class Dispatcher:
         return len(due)
 
     async def publish_outcomes(self) -> int:
-        published = 0
-        for delivery in await self._store.unpublished(self._policy.batch):
-            try:
-                await self._outcomes.publish(delivery)
-            except PublishFailed:
+        """Publish the finished deliveries' outcomes concurrently (the producer batches them),
+        then mark every acknowledged one in one write; the others are tried next step."""
+        pending = await self._store.unpublished(self._policy.batch)
+        results = await asyncio.gather(
+            *(self._outcomes.publish(d) for d in pending), return_exceptions=True
+        )
+        done = []
+        for delivery, result in zip(pending, results, strict=True):
+            if isinstance(result, PublishFailed):
                 log.warning("outcome_not_published_will_retry", delivery_id=delivery.id)
-                break
-            await self._store.mark_published(delivery.id)
-            published += 1
-        return published
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                done.append(delivery.id)
+        if done:
+            await self._store.mark_published(done)
+        return len(done)
 
     # --- one delivery -----------------------------------------------------------------------
 

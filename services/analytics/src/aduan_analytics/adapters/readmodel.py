@@ -8,15 +8,18 @@
 - `stays`: one document per arrival of a report at a unit (`<report_id>:<version>`), the
   denominator of each unit's on-time ratio.
 - `breaches`: one document per breached assignment (`assignment_id`), with its kinds.
+
+Every write commutes with the others, so within a Kafka batch they are left for one unordered
+bulk write at its end (`aduan_shared.bulk`); outside a batch each is sent at once.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
+from aduan_shared.bulk import write
 from aduan_shared.events import (
     ReportRated,
     ReportReceived,
@@ -27,8 +30,8 @@ from aduan_shared.events import (
 )
 from aduan_shared.mongo import Document
 from aduan_shared.privacy import redact, round_coordinate
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from aduan_analytics.domain import PublicFilter, UnitFigures
 
@@ -78,26 +81,29 @@ class MongoReadModel:
 
     async def received(self, event: ReportReceived) -> None:
         loc = event.location
-        await self._reports.update_one(
-            {"_id": str(event.report_id)},
-            {
-                "$setOnInsert": {"state": ReportState.RECEIVED.value, "version": 0},
-                "$set": {
-                    "tracking_code": event.tracking_code,
-                    "channel": event.channel,
-                    "received_at": event.submitted_at,
-                    "received_day": self._day(event.submitted_at),
-                    "visibility": event.visibility,
-                    "category_given": event.category,
-                    **_public_fields(
-                        event.visibility,
-                        event.description,
-                        loc.lat if loc else None,
-                        loc.lon if loc else None,
-                    ),
+        await write(
+            self._reports,
+            UpdateOne(
+                {"_id": str(event.report_id)},
+                {
+                    "$setOnInsert": {"state": ReportState.RECEIVED.value, "version": 0},
+                    "$set": {
+                        "tracking_code": event.tracking_code,
+                        "channel": event.channel,
+                        "received_at": event.submitted_at,
+                        "received_day": self._day(event.submitted_at),
+                        "visibility": event.visibility,
+                        "category_given": event.category,
+                        **_public_fields(
+                            event.visibility,
+                            event.description,
+                            loc.lat if loc else None,
+                            loc.lon if loc else None,
+                        ),
+                    },
                 },
-            },
-            upsert=True,
+                upsert=True,
+            ),
         )
 
     async def routed(self, event: ReportRouted) -> None:
@@ -123,17 +129,24 @@ class MongoReadModel:
         if event.submitted_at is not None:
             fields["received_at"] = event.submitted_at
             fields["received_day"] = self._day(event.submitted_at)
-        await self._reports.update_one(
-            {"_id": str(event.report_id)},
-            {"$setOnInsert": {"state": ReportState.RECEIVED.value, "version": 0}, "$set": fields},
-            upsert=True,
+        await write(
+            self._reports,
+            UpdateOne(
+                {"_id": str(event.report_id)},
+                {
+                    "$setOnInsert": {"state": ReportState.RECEIVED.value, "version": 0},
+                    "$set": fields,
+                },
+                upsert=True,
+            ),
         )
 
     async def status_changed(self, event: StatusChanged) -> None:
         """The state only if newer than the stored one; done time and stays idempotently."""
         rid = str(event.report_id)
-        with contextlib.suppress(DuplicateKeyError):  # stored version is as new or newer
-            await self._reports.update_one(
+        await write(
+            self._reports,
+            UpdateOne(
                 {"_id": rid, "version": {"$lt": event.version}},
                 {
                     "$set": {
@@ -143,35 +156,50 @@ class MongoReadModel:
                     }
                 },
                 upsert=True,
-            )
+            ),
+            duplicate_is_stale=True,  # the stored version is as new or newer
+        )
         if event.to_state is ReportState.DONE:
-            await self._reports.update_one(
-                {"_id": rid},
-                {"$min": {"done_at": event.occurred_at, "done_day": self._day(event.occurred_at)}},
-                upsert=True,
+            done = {"done_at": event.occurred_at, "done_day": self._day(event.occurred_at)}
+            await write(
+                self._reports,
+                UpdateOne(
+                    {"_id": rid},
+                    {"$min": done},
+                    upsert=True,
+                ),
             )
         if event.to_state in ARRIVALS and event.unit_id and event.unit_id not in NOT_A_UNIT:
-            await self._stays.update_one(
-                {"_id": f"{rid}:{event.version}"},
-                {"$set": {"report_id": rid, "unit_id": event.unit_id, "at": event.occurred_at}},
-                upsert=True,
+            await write(
+                self._stays,
+                UpdateOne(
+                    {"_id": f"{rid}:{event.version}"},
+                    {"$set": {"report_id": rid, "unit_id": event.unit_id, "at": event.occurred_at}},
+                    upsert=True,
+                ),
             )
 
     async def rated(self, event: ReportRated) -> None:
-        await self._reports.update_one(
-            {"_id": str(event.report_id)},
-            {"$set": {"rating_stars": event.stars, "rated_unit_id": event.unit_id}},
-            upsert=True,
+        await write(
+            self._reports,
+            UpdateOne(
+                {"_id": str(event.report_id)},
+                {"$set": {"rating_stars": event.stars, "rated_unit_id": event.unit_id}},
+                upsert=True,
+            ),
         )
 
     async def breached(self, event: SlaBreached) -> None:
-        await self._breaches.update_one(
-            {"_id": event.assignment_id},
-            {
-                "$set": {"unit_id": event.unit_id, "report_id": str(event.report_id)},
-                "$addToSet": {"kinds": event.kind},
-            },
-            upsert=True,
+        await write(
+            self._breaches,
+            UpdateOne(
+                {"_id": event.assignment_id},
+                {
+                    "$set": {"unit_id": event.unit_id, "report_id": str(event.report_id)},
+                    "$addToSet": {"kinds": event.kind},
+                },
+                upsert=True,
+            ),
         )
 
     # --- reading ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ event is published (again, identically) until the broker acknowledged it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -130,7 +131,7 @@ class DispatchStore(Protocol):
 
     async def unpublished(self, limit: int) -> list[Delivery]: ...
 
-    async def mark_published(self, delivery_id: str) -> None: ...
+    async def mark_published(self, delivery_ids: Sequence[str]) -> None: ...
 
 
 class MongoDeliveryStore:
@@ -274,7 +275,7 @@ class MongoDeliveryStore:
         cursor = self._deliveries.find({"outcome_published": False}).limit(limit)
         return [Delivery.from_doc(doc) async for doc in cursor]
 
-    async def mark_published(self, delivery_id: str) -> None:
-        await self._deliveries.update_one(
-            {"_id": delivery_id}, {"$set": {"outcome_published": True}}
+    async def mark_published(self, delivery_ids: Sequence[str]) -> None:
+        await self._deliveries.update_many(
+            {"_id": {"$in": list(delivery_ids)}}, {"$set": {"outcome_published": True}}
         )
