@@ -26,34 +26,16 @@ BENCH = "bench (load generator)"
 class JsonIntake(Intake):
     """load.Intake with the fixed body of the benchmark (one place, a unique external_id)."""
 
-    def __init__(self, client: httpx.AsyncClient, url: str, api_key: str) -> None:
-        super().__init__(client, url, api_key, [(LOCATION["lat"], LOCATION["lon"])], _ignore)
+    def __init__(
+        self, client: httpx.AsyncClient, url: str, api_key: str, raw: RawHttp | None = None
+    ) -> None:
+        point = [(LOCATION["lat"], LOCATION["lon"])]
+        super().__init__(client, url, api_key, point, _ignore, raw)
 
     def payload(self) -> dict[str, Any]:
         body = super().payload()
         body["description"] = "Jalan berlubang di depan sekolah"
         return body
-
-
-class LeanJsonIntake(JsonIntake):
-    """The same JSON reports sent with the lean client (rawhttp), so the generator's own CPU
-    does not decide the latency it measures."""
-
-    def __init__(self, raw: RawHttp, client: httpx.AsyncClient, url: str, api_key: str) -> None:
-        super().__init__(client, url, api_key)
-        self.raw = raw
-
-    async def send(self, due: float | None = None) -> Sent:
-        sent = Sent(due if due is not None else time.perf_counter())
-        try:
-            r = await self.raw.post_json("/v1/reports", self.payload(), self.headers)
-            if r.status == 202:
-                sent.accepted, sent.code = time.perf_counter(), r.json()["tracking_code"]
-            else:
-                sent.error = f"HTTP {r.status}"
-        except (OSError, asyncio.IncompleteReadError) as exc:
-            sent.error = type(exc).__name__
-        return sent
 
 
 class PhotoIntake(JsonIntake):
@@ -199,7 +181,7 @@ async def measure(stack: Stack, quick: bool) -> None:
     url = stack.url("intake")
     raw = RawHttp(url, connections=64)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-        plain = LeanJsonIntake(raw, client, url, stack.api_key)
+        plain = JsonIntake(client, url, stack.api_key, raw)
         photos = PhotoIntake(client, url, stack.api_key, photo)
         warm = [await plain.send() for _ in range(20)] + [await photos.send() for _ in range(3)]
         if any(s.error for s in warm):

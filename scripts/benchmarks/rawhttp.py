@@ -36,11 +36,14 @@ class RawHttp:
         self._opened = 0
         self._max = connections
 
-    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self._free.empty() and self._opened < self._max:
+    async def _connection(
+        self, fresh: bool = False
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        """A free connection (reused: True), or a new one while fewer than the maximum are open."""
+        if fresh or (self._free.empty() and self._opened < self._max):
             self._opened += 1
-            return await asyncio.open_connection(self.host, self.port)
-        return await self._free.get()
+            return (*await asyncio.open_connection(self.host, self.port), False)
+        return (*await self._free.get(), True)
 
     async def post_json(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Response:
         data = json.dumps(body, separators=(",", ":")).encode()
@@ -58,10 +61,21 @@ class RawHttp:
         )
 
     async def _exchange(self, request: bytes) -> Response:
-        reader, writer = await self._connection()
+        reader, writer, reused = await self._connection()
         try:
-            writer.write(request)
-            status_line = await reader.readline()
+            try:
+                status_line = await self._send(reader, writer, request)
+            except OSError:
+                if not reused:
+                    raise
+                status_line = b""
+            if not status_line and reused:  # the server closed it while idle (keep-alive timeout)
+                writer.close()
+                self._opened -= 1
+                reader, writer, _ = await self._connection(fresh=True)
+                status_line = await self._send(reader, writer, request)
+            if not status_line:
+                raise ConnectionResetError("the server closed the connection without answering")
             length = 0
             while (line := await reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.partition(b":")
@@ -74,6 +88,13 @@ class RawHttp:
             raise
         self._free.put_nowait((reader, writer))
         return Response(int(status_line.split()[1]), payload)
+
+    @staticmethod
+    async def _send(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> bytes:
+        writer.write(request)
+        return await reader.readline()
 
     async def aclose(self) -> None:
         while not self._free.empty():
