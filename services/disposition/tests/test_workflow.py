@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aduan_disposition.domain import open_case
 from aduan_disposition.handlers import case_opened_event
+from aduan_disposition.tracking import rating_of
 from aduan_disposition.transition_body import TransitionRequest
 from aduan_shared.auth import Principal
 from aduan_shared.errors import (
@@ -286,3 +287,23 @@ async def test_the_reporter_reopens_within_the_window_only(
     kit.clock.now += timedelta(days=7, seconds=1)
     with pytest.raises(Forbidden, match="7 days"):
         await kit.workflow.reopen_by_reporter(code, "masih", correlation_id="c")
+
+
+async def test_the_tracking_page_asks_for_a_rating_only_once_the_case_was_done(
+    kit: Any, routed: Any, jpeg: Callable[..., bytes]
+) -> None:
+    asked: list[str] = []
+    rating = kit.cases.rating
+
+    async def counted(report_id: str) -> dict[str, Any] | None:
+        asked.append(report_id)
+        return await rating(report_id)
+
+    kit.cases.rating = counted
+    rid = await open_at_bangka(kit, routed)
+    assert await rating_of(kit.cases, await kit.cases.get(rid)) is None
+    assert asked == []  # never done: no rating can exist, so no query
+    await done(kit, rid, jpeg)
+    await kit.workflow.rate((await kit.cases.get(rid)).tracking_code, 5, None)
+    assert (await rating_of(kit.cases, await kit.cases.get(rid)) or {})["stars"] == 5
+    assert asked == [rid]

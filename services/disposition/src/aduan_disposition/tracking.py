@@ -78,6 +78,14 @@ def sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
     return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+async def rating_of(cases: CaseStore, case: Case) -> dict[str, Any] | None:
+    """The citizen's rating; only a case that was once done can have one (the store takes it
+    only then), so the others cost no query (the tracking page is the busiest citizen call)."""
+    if not any(entry.state is ReportState.DONE for entry in case.history):
+        return None
+    return await cases.rating(case.report_id)
+
+
 def track_view(case: Case, rating: dict[str, Any] | None, reopen_days: int) -> dict[str, Any]:
     done_at = max((h.at for h in case.history if h.state is ReportState.DONE), default=None)
     reopen_until = (
@@ -114,7 +122,7 @@ def create_tracking(
     @router.get("/{tracking_code}", summary="Public timeline of a report (no identities)")
     async def track(tracking_code: str) -> dict[str, Any]:
         case = await workflow.by_code(tracking_code)
-        return track_view(case, await cases.rating(case.report_id), reopen_days)
+        return track_view(case, await rating_of(cases, case), reopen_days)
 
     async def stream(code: str, last: int) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
@@ -201,6 +209,6 @@ def create_tracking(
         case = await workflow.reopen_by_reporter(
             tracking_code, body.note, correlation_id=request.state.correlation_id
         )
-        return track_view(case, await cases.rating(case.report_id), reopen_days)
+        return track_view(case, await rating_of(cases, case), reopen_days)
 
     return router
