@@ -65,3 +65,17 @@ async def db_ops(client: AsyncMongoClient[dict[str, Any]]) -> dict[str, int]:
     status = await client.admin.command("serverStatus")
     counters = status.get("opcounters", {})
     return {op: int(counters.get(op, 0)) for op in OPS}
+
+
+async def db_top(client: AsyncMongoClient[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+    """Operations and server time (µs) per database since the server started (`top`)."""
+    totals = (await client.admin.command("top")).get("totals", {})
+    per_db: dict[str, tuple[int, int]] = {}
+    for name, figures in totals.items():
+        if not isinstance(figures, dict) or "." not in name:
+            continue
+        database = name.split(".", 1)[0]
+        count, micros = per_db.get(database, (0, 0))
+        total = figures.get("total", {})
+        per_db[database] = (count + int(total.get("count", 0)), micros + int(total.get("time", 0)))
+    return per_db

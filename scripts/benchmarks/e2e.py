@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from aduan_devstack.services import SERVICES
 from benchmarks import profile
-from benchmarks.backlog import OPS, Backlog, db_ops
+from benchmarks.backlog import OPS, Backlog, db_ops, db_top
 from benchmarks.common import (
     CpuMeter,
     Progress,
@@ -47,6 +47,7 @@ class Phase:
     wall_s: float = 0.0  # first request → every case found and every consumer caught up
     settled_s: float | None = None  # last 202 → every consumer group caught up
     db_ops: dict[str, int] = field(default_factory=dict)  # database operations in the phase
+    db_top: dict[str, tuple[int, int]] = field(default_factory=dict)  # per database: ops, µs
 
     @property
     def accepted(self) -> list[Sent]:
@@ -98,7 +99,7 @@ class Bench:
         """Send one load shape, wait until every case is found, note CPU/memory/metrics."""
         phase = Phase(name)
         before = await self._metrics()
-        ops_before = await db_ops(self.db)
+        ops_before, top_before = await db_ops(self.db), await db_top(self.db)
         self.cpu.mark()
         began = time.perf_counter()
         total = int(rate * seconds) if kind == "open" else n
@@ -121,6 +122,11 @@ class Bench:
             phase.settled_s = time.perf_counter() - last
         ops_after = await db_ops(self.db)
         phase.db_ops = {op: ops_after[op] - ops_before.get(op, 0) for op in ops_after}
+        top_after = await db_top(self.db)
+        phase.db_top = {
+            name: (n - top_before.get(name, (0, 0))[0], us - top_before.get(name, (0, 0))[1])
+            for name, (n, us) in top_after.items()
+        }
         phase.wall_s = time.perf_counter() - began
         phase.cpu = self.cpu.mark()
         phase.memory = {name: memory_mb(pid) for name, pid in self.pids.items()}
@@ -254,6 +260,25 @@ def print_database(phases: list[Phase], db_name: str) -> None:
     )
 
 
+def print_database_clients(phases: list[Phase], databases: dict[str, str]) -> None:
+    """Which service the database works for: its operations and their server time per report
+    (`top`), by the service's database: disposition's includes the watcher's queries, intake's
+    the notifier's reads of the reporter vault."""
+    rows = []
+    for service, database in databases.items():
+        cells: list[float | str | None] = [service]
+        for p in phases:
+            n, micros = p.db_top.get(database, (0, 0))
+            per = len(p.accepted) or 1
+            cells.append(f"{n / per:.1f} / {micros / per / 1000:.2f}")
+        rows.append(cells)
+    table(
+        "(e) the database's clients: operations / server ms per report, by service (`top`)",
+        ["service", *[p.name for p in phases]],
+        rows,
+    )
+
+
 def per_report(phase: Phase, name: str | None) -> float | None:
     n = len(phase.accepted)
     if not n:
@@ -350,6 +375,7 @@ async def measure(stack: Stack, quick: bool, label: str, full: bool) -> None:
     print_latencies(bench.phases)
     print_resources(bench.phases, pids, bench.idle_pct)
     print_database(bench.phases, f"db ({stack.mongo.server_kind})")
+    print_database_clients(bench.phases, stack.databases)
     print_metrics(bench.phases)
     note(
         f"\nmaximum sustained rate ({label}): "
