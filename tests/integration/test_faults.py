@@ -155,10 +155,9 @@ class Chaos:
             self.faults.append(Fault(f"kill -9 {name}", began - self.start, DOWN_S))
             self.supervise(3)
         self.all_ready()  # the broker and the database fail under a running platform
-        # Known bug (2026-11-22): when publishes time out while the broker is down, aiokafka's
-        # idempotent producer (intake, disposition) may answer OutOfOrderSequenceNumber to every
-        # later send until the process restarts (aio-libs/aiokafka#1017): intake then refuses
-        # everything with 503 and this run acknowledges far fewer reports.
+        # After the broker's restart aiokafka's idempotent producer may answer
+        # OutOfOrderSequenceNumber to every later send (aio-libs/aiokafka#1017); the publisher
+        # then renews its producer (aduan_shared.kafka.renew_producer), so intake accepts again.
         for what, server, timeout in (
             ("broker", self.platform.servers.local_kafka, 120),
             ("database", self.platform.servers.local_mongo, 60),

@@ -1,14 +1,16 @@
 """The dispatcher's state machine with fake adapters and a hand-driven clock (no waiting)."""
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aduan_notifier.adapters.deliveries import FINAL, Delivery
 from aduan_notifier.dispatcher import Dispatcher, Policy
 from aduan_notifier.metrics import DeliveryMetrics
 from aduan_notifier.routing import NeedsReport, Target, Unreachable
-from aduan_notifier.senders.base import Outbound, Permanent, Transient
+from aduan_notifier.senders.base import Outbound, Permanent, Transient, Unknown
 from aduan_shared.kafka import PublishFailed
 from aduan_shared.metrics import ServiceMetrics
 
@@ -341,3 +343,28 @@ async def test_outcomes_the_broker_refused_are_published_again_and_the_rest_mark
     await d.step()
     assert sorted(o.id for o in outcomes.published) == ["a", "b", "c"]
     assert [sorted(m) for m in marks] == [["a", "c"], ["b"]]
+
+
+@pytest.mark.parametrize("failure", [Unknown("may have been sent: ReadTimeout"), None])
+async def test_a_send_that_may_have_arrived_is_never_sent_again(failure: Exception | None) -> None:
+    """At most once: a read timeout (or the dispatcher's own send timeout) after the request
+    left is final, `unknown`, published as failed."""
+    store, clock = MemoryStore(), Clock()
+    store.add("a")
+    sender = ScriptedSender(always=failure) if failure else SlowSender(seconds=1.0)
+    d, outcomes = dispatcher(store, sender, clock, send_timeout_s=0.05)  # type: ignore[arg-type]
+    for _ in range(4):
+        await d.step()
+        clock.advance(600)
+    assert (store.get("a").status, store.get("a").attempts) == ("unknown", 1)
+    assert [o.outcome for o in outcomes.published] == ["failed"]
+    assert sender.calls == 1
+
+
+class SlowSender:
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.calls = seconds, 0
+
+    async def send(self, address: Mapping[str, str], message: Outbound) -> None:
+        self.calls += 1
+        await asyncio.sleep(self.seconds)

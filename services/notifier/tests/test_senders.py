@@ -3,13 +3,15 @@
 import hashlib
 import hmac
 import os
+import smtplib
 
 import httpx
 import pytest
 from aduan_notifier.app import create_senders
 from aduan_notifier.config import Settings
-from aduan_notifier.senders.base import Outbound, sign
+from aduan_notifier.senders.base import Outbound, Transient, Unknown, post, sign
 from aduan_notifier.senders.email import SmtpConfig, build_message, message_id
+from aduan_notifier.senders.email import classify as classify_smtp
 
 MESSAGE = Outbound(
     key="evt:reporter:rep-1",
@@ -51,3 +53,40 @@ def test_a_reply_by_mail_is_threaded_to_the_reporter_s_message() -> None:
 def test_webhook_signature_is_hmac_sha256_of_the_body() -> None:
     expected = hmac.new(b"s", b"{}", hashlib.sha256).hexdigest()
     assert sign("s", b"{}") == f"sha256={expected}"
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind"),
+    [
+        (httpx.ConnectError("refused"), Transient),  # never left: safe to send again
+        (httpx.ConnectTimeout("no connection"), Transient),
+        (httpx.PoolTimeout("no free connection"), Transient),
+        (httpx.ReadTimeout("no answer"), Unknown),  # it may have arrived: never again
+        (httpx.WriteTimeout("half written"), Unknown),
+        (httpx.RemoteProtocolError("cut"), Unknown),
+    ],
+)
+async def test_a_failure_is_retried_only_when_the_request_cannot_have_arrived(
+    failure: Exception, kind: type[Exception]
+) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(fail)) as client:
+        with pytest.raises(kind):
+            await post(client, "http://provider/messages", body=b"{}", headers={})
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind"),
+    [
+        (ConnectionRefusedError(), Transient),
+        (smtplib.SMTPConnectError(421, b"busy"), Transient),
+        (smtplib.SMTPServerDisconnected("cut"), Unknown),
+        (TimeoutError(), Unknown),
+    ],
+)
+def test_smtp_failures_before_the_message_could_arrive_are_retried(
+    failure: Exception, kind: type[Exception]
+) -> None:
+    assert isinstance(classify_smtp(failure), kind)

@@ -27,7 +27,7 @@ from aduan_notifier.adapters.deliveries import Delivery, DispatchStore
 from aduan_notifier.metrics import DeliveryMetrics
 from aduan_notifier.resilience import CircuitBreaker, RateLimiter, backoff_delay
 from aduan_notifier.routing import NeedsReport, Target, Unreachable
-from aduan_notifier.senders.base import Outbound, Permanent, Sender, Transient
+from aduan_notifier.senders.base import Outbound, Permanent, Sender, Transient, Unknown
 from aduan_notifier.templates import Language, subject
 
 log = get_logger(__name__)
@@ -205,8 +205,14 @@ class Dispatcher:
         began = self._clock()
         try:
             await asyncio.wait_for(sender.send(target.address, message), p.send_timeout_s)
-        except (Transient, TimeoutError) as exc:
-            detail = exc.detail if isinstance(exc, Transient) else "timeout"
+        except (Unknown, TimeoutError) as exc:  # it may have gone: never resent (at most once)
+            detail = exc.detail if isinstance(exc, Unknown) else "timeout: may have been sent"
+            self._metrics.attempt(channel, "unknown", self._clock() - began)
+            breaker.failure(self._clock())
+            await self._finish(claimed, token, "unknown", channel, detail)
+            return
+        except Transient as exc:
+            detail = exc.detail
             self._metrics.attempt(channel, "transient", self._clock() - began)
             breaker.failure(self._clock())
             await self._after_transient(claimed, token, channel, detail)

@@ -36,7 +36,13 @@ class SendFailed(Exception):
 
 
 class Transient(SendFailed):
-    """Worth retrying: a 5xx, 429, a timeout, a refused connection, SMTP 4xx."""
+    """Worth retrying: the provider refused (5xx, 429, SMTP 4xx) or was never reached (no
+    connection, no free connection in time)."""
+
+
+class Unknown(SendFailed):
+    """The request may have reached the provider (a timeout or a connection cut after it was
+    sent): resending could deliver the message twice, so it is final (at most once)."""
 
 
 class Permanent(SendFailed):
@@ -66,8 +72,9 @@ async def post(
     headers: Mapping[str, str],
     params: Mapping[str, str] | None = None,
 ) -> httpx.Response:
-    """POST and classify: 2xx returns; 429 and 5xx and network errors are Transient; other
-    statuses Permanent. Response bodies are not recorded (a provider may echo the address)."""
+    """POST and classify: 2xx returns; 429, 5xx and a request that never left (no connection)
+    are Transient; a timeout or a cut once the request may have gone is Unknown; other statuses
+    Permanent. Response bodies are not recorded (a provider may echo the address)."""
     try:
         response = await client.post(
             url,
@@ -75,10 +82,10 @@ async def post(
             headers={"Content-Type": "application/json", **headers},
             params=params,
         )
-    except httpx.TimeoutException as exc:
-        raise Transient(f"timeout: {type(exc).__name__}") from exc
-    except httpx.TransportError as exc:
-        raise Transient(f"transport: {type(exc).__name__}") from exc
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise Transient(f"not sent: {type(exc).__name__}") from exc
+    except httpx.TransportError as exc:  # read/write timeouts included
+        raise Unknown(f"may have been sent: {type(exc).__name__}") from exc
     if response.is_success:
         return response
     status = response.status_code

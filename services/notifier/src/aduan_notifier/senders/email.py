@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from email.utils import formatdate
 
 from aduan_shared.events import derive_id
 
-from aduan_notifier.senders.base import Outbound, Permanent, SendFailed, Transient
+from aduan_notifier.senders.base import Outbound, Permanent, SendFailed, Transient, Unknown
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,9 @@ def build_message(
     return mail
 
 
-def _classify(exc: Exception) -> SendFailed:
+def classify(exc: Exception) -> SendFailed:
+    """What an SMTP failure means for the delivery: refused now (Transient), for good
+    (Permanent), or a cut or timeout after which the message may have arrived (Unknown)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         return (Transient if all(400 <= c < 500 for c in codes) else Permanent)(
@@ -68,7 +71,10 @@ def _classify(exc: Exception) -> SendFailed:
     if isinstance(exc, smtplib.SMTPResponseException):
         kind = Transient if 400 <= exc.smtp_code < 500 else Permanent
         return kind(f"smtp {exc.smtp_code}")
-    return Transient(f"smtp {type(exc).__name__}")
+    if isinstance(exc, (smtplib.SMTPConnectError, ConnectionRefusedError, socket.gaierror)):
+        return Transient(f"smtp not sent: {type(exc).__name__}")
+    # a timeout or a cut: the server may have taken the message before it
+    return Unknown(f"smtp may have been sent: {type(exc).__name__}")
 
 
 class EmailSender:
@@ -89,4 +95,4 @@ class EmailSender:
         try:
             await asyncio.to_thread(self._send_sync, mail)
         except (smtplib.SMTPException, OSError) as exc:
-            raise _classify(exc) from exc
+            raise classify(exc) from exc
