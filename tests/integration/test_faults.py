@@ -387,13 +387,15 @@ def test_every_notification_went_out_at_most_once(fault_platform: Any, fault_run
         d["status"] for d in db(platform, "notifier")["deliveries"].find({}, {"status": 1})
     )
     assert statuses["sent"] > 0
-    failed = db(platform, "notifier")["deliveries"].find({"status": "failed"})
+    deliveries = db(platform, "notifier")["deliveries"]
+    failed = deliveries.find({"status": "failed"})
     errors = Counter(f"{d.get('recipient_kind')}/{d.get('error')}"[:80] for d in failed)
+    unknown = Counter(str(d.get("error"))[:60] for d in deliveries.find({"status": "unknown"}))
     # A delivery left `sending` by a kill is marked unknown, never resent: it may have gone.
     assert statuses["sent"] <= len(seen) <= statuses["sent"] + statuses["unknown"]
     print(
         f"\nnotifications: {len(seen)} delivered once each; deliveries {dict(statuses)}; "
-        f"failed: {dict(errors)}"
+        f"failed: {dict(errors)}; unknown (may have gone, never resent): {dict(unknown)}"
     )
 
 
