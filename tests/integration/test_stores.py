@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from aduan_notifier.adapters.states import MongoReportStates
-from aduan_shared.bulk import deferring, write
+from aduan_shared.bulk import deferring, write, write_in_order
 from aduan_shared.events import Actor, ReportState, StatusChanged
 from aduan_shared.mongo import Document
-from pymongo import AsyncMongoClient, UpdateOne
+from pymongo import AsyncMongoClient, DeleteMany, ReplaceOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -126,3 +126,26 @@ async def test_deferred_writes_wait_for_the_flush_and_ignore_only_stale_duplicat
     await codes.insert_one({"_id": "r3", "code": "JKT-1"})
     with pytest.raises(BulkWriteError):  # a duplicate that is not a stale version
         await write(codes, UpdateOne({"_id": "r4"}, {"$set": {"code": "JKT-1"}}, upsert=True))
+
+
+async def test_deferred_groups_apply_in_their_order(db: AsyncDatabase[Document]) -> None:
+    """write_in_order: a report's clocks replaced, then the ones it no longer has removed, and
+    a later group for the same report after it, as the sla-monitor's clock index writes them."""
+    clocks = db["deferred_clocks"]
+
+    def replace_report(report: str, keys: list[str]) -> list[Any]:
+        ops: list[Any] = [
+            ReplaceOne({"_id": k}, {"report_id": report, "n": i}, upsert=True)
+            for i, k in enumerate(keys)
+        ]
+        return [*ops, DeleteMany({"report_id": report, "_id": {"$nin": keys}})]
+
+    await write_in_order(clocks, replace_report("a", ["a:1", "a:2"]))  # outside a batch: now
+    with deferring() as writes:
+        await write_in_order(clocks, replace_report("a", ["a:1", "a:3"]))
+        await write_in_order(clocks, replace_report("b", ["b:1"]))
+        await write_in_order(clocks, replace_report("a", ["a:3"]))  # the later event wins
+        assert len(writes) == 7  # 3 + 2 + 2 operations
+        assert sorted(await clocks.distinct("_id")) == ["a:1", "a:2"]
+        await writes.flush()
+    assert sorted(await clocks.distinct("_id")) == ["a:3", "b:1"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from typing import Protocol
 
+from aduan_shared.bulk import write
 from aduan_shared.events import ReportRouted, ReportState, StatusChanged
 from aduan_shared.mongo import Document
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from aduan_geo_router.history import Neighbour, cell_key, cell_keys_around
 
@@ -86,9 +86,12 @@ class MongoRoutingStore:
     async def status_changed(self, event: StatusChanged) -> None:
         state = _HISTORY_STATE.get(event.to_state, "open")
         finished_at: datetime | None = event.occurred_at if state == "done" else None
-        with contextlib.suppress(DuplicateKeyError):  # a newer change is stored already
-            await self._routes.update_one(
+        await write(  # within a Kafka batch: one bulk write at its end (aduan_shared.bulk)
+            self._routes,
+            UpdateOne(
                 {"_id": str(event.report_id), "version": {"$lt": event.version}},
                 {"$set": {"state": state, "finished_at": finished_at, "version": event.version}},
                 upsert=True,
-            )
+            ),
+            duplicate_is_stale=True,  # a newer change is stored already
+        )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from aduan_shared.bulk import write_in_order
 from aduan_shared.events import ReportRouted, StatusChanged
 from aduan_shared.mongo import Document
 from pymongo import DeleteMany, ReplaceOne, ReturnDocument
@@ -212,7 +213,8 @@ class MongoClockIndex:
         keys = [r.key for r in rows]
         ops: list[Any] = [ReplaceOne({"_id": r.key}, r.document(), upsert=True) for r in rows]
         ops.append(DeleteMany({"report_id": report_id, "_id": {"$nin": keys}}))
-        await self._clocks.bulk_write(ops, ordered=True)
+        # in a Kafka batch, with the other reports' clocks at its end (aduan_shared.bulk)
+        await write_in_order(self._clocks, ops)
 
     async def reports_due_in(self, month: str) -> list[str]:
         """Reports with a clock whose deadline falls in `month` (`YYYY-MM`, city time)."""
