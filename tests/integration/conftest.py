@@ -8,6 +8,7 @@ the tests FAIL with the reason; they never skip.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -68,6 +69,35 @@ class Platform:
         """The official row of kelurahan `name`: kode, names and a point inside it (lat, lon)."""
         with (Path(self.env["ADUAN_BOUNDARIES_DIR"]) / "kelurahan_codes.csv").open() as f:
             return next(r for r in csv.DictReader(f) if r["kelurahan"] == name)
+
+    def jaki_headers(self) -> dict[str, str]:
+        """The JAKI channel's API key, as intake's JSON endpoint takes it."""
+        return {"X-Api-Key": json.loads(self.env["INTAKE_API_KEYS"])["jaki"]}
+
+    async def submit(
+        self,
+        client: httpx.AsyncClient,
+        description: str,
+        at: tuple[float, float],
+        *,
+        tag: str = "it",
+        **extra: Any,
+    ) -> tuple[str, str]:
+        """POST a JAKI report (category Jalan unless `extra` says otherwise, a unique
+        external_id `<tag>-…`) at `at` (lat, lon); its (report_id, tracking_code) after the 202."""
+        report = {
+            "channel": "jaki",
+            "external_id": f"{tag}-{uuid.uuid4()}",
+            "category": "Jalan",
+            "description": description,
+            "location": {"lat": at[0], "lon": at[1]},
+            **extra,
+        }
+        accepted = await client.post(
+            self.url("intake", "/v1/reports"), json=report, headers=self.jaki_headers()
+        )
+        assert accepted.status_code == 202, accepted.text
+        return accepted.json()["report_id"], accepted.json()["tracking_code"]
 
     def admin_headers(self) -> dict[str, str]:
         token = issue_dev_token(self.env["AUTH_JWT_SECRET"], sub="admin", roles=["crm_admin"])

@@ -57,20 +57,15 @@ CITIZEN = "3171" + uuid.uuid4().hex[:12].translate(str.maketrans("abcdef", "1234
 async def test_from_routed_to_done_through_verification_with_a_live_stream(
     platform: Any,
 ) -> None:
-    intake = platform.url("intake", "/v1/reports")
-    keys = {"X-Api-Key": json.loads(platform.env["INTAKE_API_KEYS"])["jaki"]}
-    report = {
-        "channel": "jaki",
-        "external_id": f"journey-{uuid.uuid4()}",
-        "category": "Jalan",
-        "description": "Jalan bolong besar di depan sekolah",
-        "location": {"lat": BANGKA_AT[0], "lon": BANGKA_AT[1]},
-        "reporter": {"name": "Rina", "citizen_id": CITIZEN},
-    }
+    jaki_id = f"journey-{uuid.uuid4()}"  # the app's own id, which JAKI's pushes name
     async with httpx.AsyncClient(timeout=30) as client:
-        accepted = await client.post(intake, json=report, headers=keys)
-        assert accepted.status_code == 202, accepted.text
-        rid, code = accepted.json()["report_id"], accepted.json()["tracking_code"]
+        rid, code = await platform.submit(
+            client,
+            "Jalan bolong besar di depan sekolah",
+            BANGKA_AT,
+            external_id=jaki_id,
+            reporter={"name": "Rina", "citizen_id": CITIZEN},
+        )
         case = await asyncio.to_thread(platform.case, rid)
         assert (case["state"], case["unit_id"]) == ("waiting", BANGKA)
 
@@ -154,7 +149,7 @@ async def test_from_routed_to_done_through_verification_with_a_live_stream(
     assert all(t in pushes() for t in wanted), pushes()
     push = next(r for r in platform.outside.jaki.matching(code) if r.json()["template"] == "done")
     assert push.authorized and push.json()["user_id"] == CITIZEN
-    assert push.json()["jaki_report_id"] == report["external_id"]
+    assert push.json()["jaki_report_id"] == jaki_id
     to_units = platform.outside.units.matching(code) + [
         m for m in platform.outside.smtp.mails if code.encode() in m.raw
     ]

@@ -4,7 +4,6 @@ write) still reaches Kafka, in version order, once things are back."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -167,18 +166,8 @@ async def test_broker_down_then_disposition_killed_after_the_write(platform: Any
     order, exactly as they were written."""
     kafka = killable_kafka(platform)
     disposition = platform.procs["disposition"]
-    keys = {"X-Api-Key": json.loads(platform.env["INTAKE_API_KEYS"])["jaki"]}
-    report = {
-        "channel": "jaki",
-        "external_id": f"outbox-{uuid.uuid4()}",
-        "category": "Jalan",
-        "description": "Jalan berlubang",
-        "location": {"lat": BANGKA_AT[0], "lon": BANGKA_AT[1]},
-    }
     http = httpx.AsyncClient(timeout=30)
-    accepted = await http.post(platform.url("intake", "/v1/reports"), json=report, headers=keys)
-    assert accepted.status_code == 202, accepted.text
-    rid = accepted.json()["report_id"]
+    rid, _ = await platform.submit(http, "Jalan berlubang", BANGKA_AT, tag="outbox")
     assert (await asyncio.to_thread(platform.case, rid))["state"] == "waiting"
     secret = platform.env["AUTH_JWT_SECRET"]
     officer = issue_dev_token(secret, sub="o-1", roles=["unit_officer"], unit_id=BANGKA)

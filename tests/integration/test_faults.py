@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 import time
 import uuid
 from collections import Counter
@@ -35,6 +34,7 @@ from aduan_shared.auth import issue_dev_token
 from aduan_shared.events import ALL_TOPICS, NOTIFICATION_SENT, dlq_topic, report_id_for
 from aduan_simulator import Credentials, Shares, SimConfig, Simulator
 from aduan_simulator.simulator import RunResult
+from aduan_testkit.ledger import replay_ledger
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import MongoClient
 
@@ -423,23 +423,8 @@ def test_the_sla_ledger_is_what_a_replay_of_the_topics_rebuilds(
         timeout=60,
     )
     assert served.status_code == 200, served.text
-    replay = asyncio.run(run_replay(platform.servers.kafka_bootstrap, month, as_of.isoformat()))
+    replay, _ = asyncio.run(
+        replay_ledger(platform.servers.kafka_bootstrap, month, as_of.isoformat(), JAKARTA_CONFIG)
+    )
     assert replay == served.content
     assert served.text.splitlines()[0]  # a header at least
-
-
-async def run_replay(bootstrap: str, month: str, as_of: str) -> bytes:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "aduan_sla_monitor", "ledger", "--month", month, "--as-of", as_of),
-        env={
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "ADUAN_CITY_DIR": str(JAKARTA_CONFIG),
-        },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 0, stderr.decode()
-    return stdout

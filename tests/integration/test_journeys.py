@@ -123,6 +123,18 @@ def is_whatsapp(out: Outgoing) -> bool:
     return isinstance(out.send, HttpSend) and "X-Hub-Signature-256" in out.send.headers
 
 
+def scene(seed: int) -> tuple[random.Random, Place]:
+    """A test's own random stream and the first place it draws (the same each run)."""
+    rng = random.Random(seed)
+    return rng, PLACES.sample(rng)
+
+
+def jaki(platform: Any, rng: random.Random, place: Place, category: str) -> Outgoing:
+    """A JAKI complaint at `place` in `category`, signed with the platform's credentials."""
+    creds = Credentials.from_env(platform.env)
+    return build(complaint(rng, "jaki", place, category=category), creds)
+
+
 def journeys(creds: Credentials, rng: random.Random) -> list[Journey]:
     """One journey per channel (and both SMS and WhatsApp), each at its own kelurahan."""
     found: list[Journey] = []
@@ -402,11 +414,10 @@ async def test_a_report_on_each_of_the_13_channels_is_done_and_its_reporter_hear
 async def test_a_hand_over_moves_the_case_to_the_new_unit_and_out_of_the_old_ones_reach(
     platform: Any,
 ) -> None:
-    rng = random.Random(7101)
-    creds = Credentials.from_env(platform.env)
-    place, elsewhere = PLACES.sample(rng), PLACES.sample(rng)
+    rng, place = scene(7101)
+    elsewhere = PLACES.sample(rng)
     assert place.kelurahan.kode != elsewhere.kelurahan.kode
-    out = build(complaint(rng, "jaki", place, category="Jalan"), creds)
+    out = jaki(platform, rng, place, "Jalan")
     old, new = place.unit_id, elsewhere.unit_id
     async with httpx.AsyncClient(timeout=30) as client:
         rid, code = await send(client, platform, out)
@@ -446,10 +457,8 @@ async def test_a_hand_over_moves_the_case_to_the_new_unit_and_out_of_the_old_one
 async def test_a_dinas_disposes_to_its_sudin_of_the_kota_which_handles_it_to_done(
     platform: Any,
 ) -> None:
-    rng = random.Random(7202)
-    creds = Credentials.from_env(platform.env)
-    place = PLACES.sample(rng)
-    out = build(complaint(rng, "jaki", place, category="Kebakaran"), creds)
+    rng, place = scene(7202)
+    out = jaki(platform, rng, place, "Kebakaran")
     dinas = resolve_target(ROUTES["Kebakaran"], place.kelurahan.kode)
     assert dinas == "dinas:gulkarmat"
     sudin = f"sudin:gulkarmat:{kota_kode(place.kelurahan.kode)}"
@@ -489,12 +498,10 @@ async def test_a_dinas_disposes_to_its_sudin_of_the_kota_which_handles_it_to_don
 async def test_a_duplicate_is_merged_and_its_reporter_follows_the_original(
     platform: Any,
 ) -> None:
-    rng = random.Random(7303)
-    creds = Credentials.from_env(platform.env)
-    place = PLACES.sample(rng)
-    first = build(complaint(rng, "jaki", place, category="Jalan"), creds)
+    rng, place = scene(7303)
+    first = jaki(platform, rng, place, "Jalan")
     second_place = Place(round(place.lat + 0.00005, 6), place.lon, place.kelurahan)  # ~5 m
-    second = build(complaint(rng, "jaki", second_place, category="Jalan"), creds)
+    second = jaki(platform, rng, second_place, "Jalan")
     async with httpx.AsyncClient(timeout=30) as client:
         rid1, code1 = await send(client, platform, first)
         original = Desk(client, platform, rid1)

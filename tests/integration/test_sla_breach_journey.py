@@ -12,7 +12,6 @@ deadline.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -65,19 +64,10 @@ async def test_a_report_nobody_follows_up_is_breached_charged_and_the_unit_told(
 
 async def journey(platform: Any, sla: str) -> None:
     admin = platform.admin_headers()
-    keys = {"X-Api-Key": json.loads(platform.env["INTAKE_API_KEYS"])["jaki"]}
-    report = {
-        "channel": "jaki",
-        "external_id": f"breach-{uuid.uuid4()}",
-        "category": "Jalan",
-        "description": "Lampu jalan mati sudah seminggu, gelap sekali",
-        "location": {"lat": BANGKA_AT[0], "lon": BANGKA_AT[1]},
-    }
     async with httpx.AsyncClient(timeout=30) as client:
-        intake = platform.url("intake", "/v1/reports")
-        accepted = await client.post(intake, json=report, headers=keys)
-        assert accepted.status_code == 202, accepted.text
-        rid, code = accepted.json()["report_id"], accepted.json()["tracking_code"]
+        rid, code = await platform.submit(
+            client, "Lampu jalan mati sudah seminggu, gelap sekali", BANGKA_AT, tag="breach"
+        )
         case = await asyncio.to_thread(platform.case, rid)
         assert (case["state"], case["unit_id"]) == ("waiting", BANGKA)
 

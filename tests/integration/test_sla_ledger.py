@@ -11,9 +11,7 @@ record only this test's events.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -44,6 +42,7 @@ from aduan_sla_monitor.app import create_app
 from aduan_sla_monitor.calendars import JAKARTA
 from aduan_sla_monitor.config import Settings
 from aduan_testkit.kafka import start_group_at_end as kafka_start_group_at_end
+from aduan_testkit.ledger import replay_ledger
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
@@ -301,28 +300,7 @@ async def test_two_replicas_on_a_fake_clock_signal_once_and_the_replay_rebuilds_
     }
 
     # The replay: the real command, reading the topics from the start.
-    command = [
-        "-m",
-        "aduan_sla_monitor",
-        "ledger",
-        "--month",
-        MONTH,
-        "--as-of",
-        clock.at.isoformat(),
-    ]
-    replay = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *command,
-        env={
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "ADUAN_CITY_DIR": str(JAKARTA_CONFIG),
-        },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(replay.communicate(), timeout=120)
-    assert replay.returncode == 0, stderr.decode()
+    stdout, stderr = await replay_ledger(bootstrap, MONTH, clock.at.isoformat(), JAKARTA_CONFIG)
     assert stdout == served_csv.content
     assert len(served_csv.text.splitlines()) == 3
     assert b"2 breaches in " + MONTH.encode() in stderr
