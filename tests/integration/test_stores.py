@@ -1,5 +1,6 @@
 """Store behaviour that depends on the database server itself (run on the real one)."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -8,11 +9,12 @@ from typing import Any
 import pytest
 from aduan_notifier.adapters.states import MongoReportStates
 from aduan_shared.bulk import deferring, write, write_in_order
+from aduan_shared.coalescing import Reads, Writes
 from aduan_shared.events import Actor, ReportState, StatusChanged
 from aduan_shared.mongo import Document
-from pymongo import AsyncMongoClient, DeleteMany, ReplaceOne, UpdateOne
+from pymongo import AsyncMongoClient, DeleteMany, ReplaceOne, UpdateOne, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 
 @pytest.fixture
@@ -149,3 +151,71 @@ async def test_deferred_groups_apply_in_their_order(db: AsyncDatabase[Document])
         assert sorted(await clocks.distinct("_id")) == ["a:1", "a:2"]
         await writes.flush()
     assert sorted(await clocks.distinct("_id")) == ["a:3", "b:1"]
+
+
+class CommandCounter(monitoring.CommandListener):
+    """The commands a client sent, by name (what reached the server, round trip by round trip)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.sent.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_concurrent_callers_share_one_bulk_write_and_get_their_own_answers(
+    servers: Any,
+) -> None:
+    """aduan_shared.coalescing on the real server: the calls made in one turn of the event loop
+    go as one command; each caller learns whether it inserted, or gets its own error."""
+    counter = CommandCounter()
+    client: AsyncMongoClient[Document] = AsyncMongoClient(
+        servers.mongo_url, event_listeners=[counter]
+    )
+    name = f"aduan_test_{uuid.uuid4().hex[:8]}"
+    docs = client[name]["coalesced"]
+    try:
+        await docs.create_index("code", unique=True, sparse=True)
+        await docs.insert_one({"_id": "old", "code": "JKT-0", "n": 0})
+        writes, reads = Writes(docs), Reads(docs, {"n": 1})
+        counter.sent.clear()
+
+        outcomes = await asyncio.gather(
+            *(
+                writes.update_one({"_id": f"r{i}"}, {"$set": {"n": i}}, upsert=True)
+                for i in range(40)
+            ),
+            writes.update_one({"_id": "old"}, {"$inc": {"n": 1}}, upsert=True),
+            writes.insert_one({"_id": "clash", "code": "JKT-0"}),  # the code is taken
+            writes.replace_one({"_id": "r0"}, {"n": 100}),
+            return_exceptions=True,
+        )
+        # one unordered bulk write: pymongo sends its inserts and its updates as one command each
+        assert counter.sent == ["insert", "update"]
+        assert outcomes[:40] == [True] * 40  # each of these upserts inserted
+        assert outcomes[40] is False  # matched the existing document
+        assert isinstance(outcomes[41], DuplicateKeyError)  # only its caller sees the error
+        assert outcomes[42] is False
+        assert (await docs.find_one({"_id": "old"}) or {})["n"] == 1
+        assert await docs.find_one({"_id": "clash"}) is None
+
+        counter.sent.clear()
+        found = await asyncio.gather(*(reads.by_id(k) for k in ("r1", "r2", "none", "r1")))
+        assert counter.sent == ["find"]  # one query for the turn's ids
+        assert found == [{"_id": "r1", "n": 1}, {"_id": "r2", "n": 2}, None, {"_id": "r1", "n": 1}]
+        assert found[0] is not found[3]  # the second caller gets its own copy
+
+        counter.sent.clear()
+        for n in (1, 2, 3):  # one caller's calls: one after the other, in order
+            await writes.update_one({"_id": "seq"}, {"$set": {"last": n}}, upsert=True)
+        assert counter.sent == ["update"] * 3
+        assert (await docs.find_one({"_id": "seq"}) or {})["last"] == 3
+    finally:
+        await client.drop_database(name)
+        await client.close()

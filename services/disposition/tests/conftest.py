@@ -75,11 +75,12 @@ class MemoryCases:
         self.outboxes: dict[str, list[Event]] = {}
         self.extras: dict[str, dict[str, Any]] = {}  # fields beyond the Case (rating, bands)
 
-    async def create(self, case: Case, event: StatusChanged) -> Case:
-        if case.report_id not in self.cases:
-            self.cases[case.report_id] = case
-            self.outboxes[case.report_id] = [event]
-        return self.cases[case.report_id]
+    async def create(self, case: Case, event: StatusChanged) -> tuple[Case, bool]:
+        if case.report_id in self.cases:
+            return self.cases[case.report_id], False
+        self.cases[case.report_id] = case
+        self.outboxes[case.report_id] = [event]
+        return case, True
 
     async def get(self, report_id: str) -> Case | None:
         return self.cases.get(report_id)

@@ -1,11 +1,12 @@
 """routed → case → status-changed in TestKafkaBroker; tracking and unit-scoped reads over HTTP."""
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 from aduan_disposition.domain import open_case
-from aduan_disposition.handlers import case_opened_event
+from aduan_disposition.handlers import Deps, case_opened_event, open_from_routed
 from aduan_shared.events import (
     REPORT_ROUTED,
     REPORT_STATUS_CHANGED,
@@ -86,3 +87,32 @@ async def test_tracking_and_unit_scope(
             )
             assert other.status_code == 404 and "Bangka" not in other.text
             assert (await client.get(url, headers=kit.headers("crm_admin"))).status_code == 200
+
+
+async def test_a_case_opened_now_publishes_its_event_without_reading_the_outbox_back(
+    routed_event: ReportRouted, kit: Any
+) -> None:
+    """The handler knows what it inserted; a redelivery (the case already there) reads the
+    outbox as it is, and a change queued in between stays for its own flush."""
+    reads: list[str] = []
+    stored_outbox = kit.cases.outbox
+
+    async def outbox(report_id: str) -> list[Any]:
+        reads.append(report_id)
+        return list(await stored_outbox(report_id))
+
+    kit.cases.outbox = outbox
+    deps = Deps(kit.cases, kit.outbox, kit.core.metrics)
+    case = await open_from_routed(deps, routed_event)
+    assert reads == [] and [e.version for e in kit.publisher.events] == [1]
+    assert kit.cases.outboxes[case.report_id] == []
+
+    later = kit.cases.cases[case.report_id].model_copy(update={"version": 2})
+    queued = case_opened_event(routed_event, case).model_copy(
+        update={"version": 2, "event_id": uuid.uuid4()}
+    )
+    await kit.cases.replace(later, 1, queued)  # a change made before the redelivery
+    await open_from_routed(deps, routed_event)  # redelivered: exists, so its outbox is read
+    assert reads == [case.report_id]
+    assert [e.version for e in kit.publisher.events] == [1, 2]
+    assert kit.cases.outboxes[case.report_id] == []

@@ -52,10 +52,12 @@ def case_opened_event(routed: ReportRouted, case: Case) -> StatusChanged:
 
 
 async def open_from_routed(deps: Deps, routed: ReportRouted) -> Case:
-    """Create the case with its opening event idempotently, then publish its outbox."""
+    """Create the case with its opening event idempotently, then publish its outbox (a case
+    opened now: that event, without reading it back)."""
     opened = open_case(routed)
-    case = await deps.cases.create(opened, case_opened_event(routed, opened))
-    await deps.outbox.flush(case.report_id)
+    event = case_opened_event(routed, opened)
+    case, created = await deps.cases.create(opened, event)
+    await deps.outbox.flush(case.report_id, written=[event] if created else None)
     return case
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 
+from aduan_shared.events import Event
 from aduan_shared.kafka import Publisher, PublishFailed
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
@@ -43,10 +45,16 @@ class Outbox:
             "outbox_pending_cases", "Cases with unpublished events at the last sweep"
         )
 
-    async def flush(self, report_id: str, *, path: str = "direct") -> bool:
-        """Publish the case's pending events in order; False if the broker refused one."""
+    async def flush(
+        self, report_id: str, *, path: str = "direct", written: Sequence[Event] | None = None
+    ) -> bool:
+        """Publish the case's pending events in order; False if the broker refused one.
+
+        `written`: the events the caller has just written as the case's whole outbox (a case
+        it inserted), published without reading the outbox back. Should a change have queued
+        another event meanwhile, that one stays for its own flush or the sweep."""
         async with self._locks[hash(report_id) % len(self._locks)]:
-            events = await self._cases.outbox(report_id)
+            events = list(written) if written is not None else await self._cases.outbox(report_id)
             done: list[str] = []
             try:
                 for event in events:

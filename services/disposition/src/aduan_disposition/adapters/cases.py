@@ -5,6 +5,9 @@ update, so there is never a committed change without its event or an event witho
 The relay (`aduan_disposition.outbox`) publishes a case's outbox in order and removes each
 event once Kafka acknowledged it; a crash in between leaves the events for the next sweep.
 No multi-document transaction is needed.
+
+A Kafka batch opens many cases at once: their inserts and their outboxes' acknowledgements go
+through `aduan_shared.coalescing`, one bulk write per turn of the event loop for all of them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from aduan_shared.coalescing import Writes
 from aduan_shared.errors import CaseNotFound, StaleVersion
 from aduan_shared.events import Event, ReportRated, StatusChanged, parse_event
 from aduan_shared.mongo import Document
@@ -24,8 +28,10 @@ PAGE_SIZE = 50
 
 
 class CaseStore(Protocol):
-    async def create(self, case: Case, event: StatusChanged) -> Case:
-        """Insert the case with its opening event unless it exists; return the stored case."""
+    async def create(self, case: Case, event: StatusChanged) -> tuple[Case, bool]:
+        """Insert the case with its opening event unless it exists; return the stored case and
+        whether it was inserted now (its outbox then holds that event, unless a change already
+        followed)."""
         ...
 
     async def get(self, report_id: str) -> Case | None: ...
@@ -98,6 +104,7 @@ def _event_doc(event: Event) -> dict[str, Any]:
 class MongoCaseStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._cases = db["cases"]
+        self._writes = Writes(self._cases)  # calls of concurrent handlers, in one bulk write
 
     async def ensure_indexes(self) -> None:
         await self._cases.create_index("tracking_code", unique=True)
@@ -111,17 +118,19 @@ class MongoCaseStore:
         await self._cases.create_index([("duplicate_of", ASCENDING)])
         await self._cases.create_index([("evidence_bands", ASCENDING)], sparse=True)
 
-    async def create(self, case: Case, event: StatusChanged) -> Case:
+    async def create(self, case: Case, event: StatusChanged) -> tuple[Case, bool]:
         doc = {
             **case.to_document(),
             "opened_at": case.history[-1].at,
             "outbox": [_event_doc(event)],
             "outbox_pending": True,
         }
-        stored = await self._cases.find_one_and_update(
-            {"_id": case.report_id}, {"$setOnInsert": doc}, upsert=True, return_document=True
-        )
-        return Case.from_document(stored) if stored else case
+        if await self._writes.update_one(
+            {"_id": case.report_id}, {"$setOnInsert": doc}, upsert=True
+        ):
+            return case, True
+        stored = await self.get(case.report_id)  # a redelivery: the case as it is now
+        return (stored or case), False
 
     async def get(self, report_id: str) -> Case | None:
         doc = await self._cases.find_one({"_id": report_id}, {"outbox": 0})
@@ -154,17 +163,23 @@ class MongoCaseStore:
 
     async def published(self, report_id: str, event_ids: Sequence[str]) -> None:
         ids = list(event_ids)
-        emptied = await self._cases.update_one(  # the usual case, one write: these were all
-            {"_id": report_id, "outbox": {"$size": len(ids)}, "outbox.event_id": {"$all": ids}},
-            {"$set": {"outbox": [], "outbox_pending": False}},
-        )
-        if emptied.matched_count == 1:
-            return
-        await self._cases.update_one(  # another change queued an event meanwhile: keep it
-            {"_id": report_id}, {"$pull": {"outbox": {"event_id": {"$in": ids}}}}
-        )
-        await self._cases.update_one(
-            {"_id": report_id, "outbox": []}, {"$set": {"outbox_pending": False}}
+        # One statement: drop these events, keep any another change queued meanwhile, and say
+        # whether some are left (an update pipeline computes the flag from the new outbox).
+        await self._writes.update_one(
+            {"_id": report_id},
+            [
+                {
+                    "$set": {
+                        "outbox": {
+                            "$filter": {
+                                "input": "$outbox",
+                                "cond": {"$not": [{"$in": ["$$this.event_id", ids]}]},
+                            }
+                        }
+                    }
+                },
+                {"$set": {"outbox_pending": {"$gt": [{"$size": "$outbox"}, 0]}}},
+            ],
         )
 
     async def with_pending_events(self, limit: int) -> list[str]:
