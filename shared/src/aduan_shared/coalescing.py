@@ -122,6 +122,7 @@ class Writes(_Coalescer):
         await self._queue(InsertOne(dict(document)))
 
     async def _send(self, items: list[WriteOp]) -> list[bool | Exception]:
+        details: Mapping[str, Any]
         try:
             result = await self.collection.bulk_write(items, ordered=False)
             details = result.bulk_api_result

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from aduan_shared.coalescing import Writes
 from aduan_shared.events import Event, ReportReceived, StatusAsked, StatusChanged, utcnow
 from aduan_shared.mongo import Document
 from pymongo import ReturnDocument
@@ -137,6 +138,8 @@ class DispatchStore(Protocol):
 class MongoDeliveryStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._deliveries = db["deliveries"]
+        # The handlers' plans of one batch go in one bulk write (aduan_shared.coalescing).
+        self._plans = Writes(self._deliveries)
 
     async def ensure_indexes(self) -> None:
         await self._deliveries.create_index([("status", 1), ("next_attempt_at", 1)])
@@ -146,7 +149,7 @@ class MongoDeliveryStore:
     async def plan(self, event: Event, notification: Notification) -> bool:
         now = utcnow()
         source_channel, reply_to = _origin(event)
-        result = await self._deliveries.update_one(
+        return await self._plans.update_one(
             {"_id": delivery_key(event, notification)},
             {
                 "$setOnInsert": {
@@ -169,7 +172,6 @@ class MongoDeliveryStore:
             },
             upsert=True,
         )
-        return result.upserted_id is not None
 
     async def for_report(self, report_id: str) -> list[dict[str, Any]]:
         cursor = self._deliveries.find({"report_id": report_id}, {"claim": 0}).sort("created_at", 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from aduan_shared.coalescing import Writes
 from aduan_shared.events import ReportReceived
 from aduan_shared.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
@@ -27,6 +28,7 @@ class ReportOrigins(Protocol):
 class MongoReportOrigins:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._origins = db["report_origins"]
+        self._writes = Writes(self._origins)  # concurrent handlers: one bulk write
 
     async def record(self, event: ReportReceived) -> None:
         fields = {
@@ -34,7 +36,7 @@ class MongoReportOrigins:
             "external_id": event.external_id,
             "tracking_code": event.tracking_code,
         }
-        await self._origins.update_one(
+        await self._writes.update_one(
             {"_id": str(event.report_id)}, {"$setOnInsert": fields}, upsert=True
         )
 

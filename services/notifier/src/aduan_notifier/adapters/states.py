@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any, Protocol
 
+from aduan_shared.coalescing import Writes
 from aduan_shared.events import ReportState, StatusChanged
 from aduan_shared.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
@@ -33,6 +34,8 @@ class MongoReportStates:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._states = db["report_states"]
         self._merged = db["merged_reports"]
+        # Concurrent handlers' writes go in one bulk write per collection and turn.
+        self._state_writes, self._merged_writes = Writes(self._states), Writes(self._merged)
 
     async def ensure_indexes(self) -> None:
         await self._merged.create_index("original")
@@ -51,14 +54,14 @@ class MongoReportStates:
         # An older or redelivered version matches nothing; its upsert then collides with the
         # document holding a version >= this one, which is kept.
         with suppress(DuplicateKeyError):
-            await self._states.update_one(
+            await self._state_writes.update_one(
                 {"_id": str(event.report_id), "version": {"$lt": event.version}},
                 {"$set": fields},
                 upsert=True,
             )
 
         if event.to_state is ReportState.REJECTED and event.duplicate_of is not None:
-            await self._merged.update_one(  # the same values again on a redelivery
+            await self._merged_writes.update_one(  # the same values again on a redelivery
                 {"_id": str(event.report_id)},
                 {
                     "$set": {

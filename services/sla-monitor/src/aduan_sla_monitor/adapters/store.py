@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aduan_shared.bulk import write_in_order
+from aduan_shared.coalescing import Reads, Writes
 from aduan_shared.events import ReportRouted, StatusChanged
 from aduan_shared.mongo import Document
 from pymongo import DeleteMany, ReplaceOne, ReturnDocument
@@ -96,22 +97,34 @@ def _events(doc: Document) -> list[Recorded]:
 class MongoReportStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._reports = db["reports"]
+        self._reads = Reads(self._reports, {"events": 1})  # concurrent handlers: one query
+        self._writes = Writes(self._reports)  # … and one bulk write
 
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("scan", partialFilterExpression={"scan": True})
 
     async def record(self, event: Recorded) -> list[Recorded]:
-        doc = await self._reports.find_one_and_update(
-            {"_id": str(event.report_id)},
+        """Store `event` in its slot and return all of the report's events, this one included.
+
+        A read of the report and a write of the slot, each coalesced with the other reports of
+        the batch (one `$in` query, one bulk write for all of them). The two are not one atomic
+        step: only one consumer handles a report's events, one after the other, so nothing
+        writes the report between them (a consumer that lost its partition and still runs
+        could; the events are stored all the same, and the report's next event or the scan
+        reads them all)."""
+        report_id, slot = str(event.report_id), str(_version(event))
+        doc = await self._reads.by_id(report_id)
+        await self._writes.update_one(
+            {"_id": report_id},
             {
-                "$set": {f"events.{_version(event)}": event.model_dump(mode="json"), "scan": True},
+                "$set": {f"events.{slot}": event.model_dump(mode="json"), "scan": True},
                 "$inc": {"rev": 1},
             },
             upsert=True,
-            return_document=ReturnDocument.AFTER,
         )
-        assert doc is not None
-        return _events(doc)
+        stored = (doc or {}).get("events") or {}
+        others = [_parse(e) for key, e in stored.items() if key != slot]
+        return sorted([*others, event], key=_version)
 
     async def events(self, report_id: str) -> list[Recorded] | None:
         doc = await self._reports.find_one({"_id": report_id}, {"events": 1})
