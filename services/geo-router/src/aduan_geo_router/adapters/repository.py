@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from aduan_shared.bulk import write
+from aduan_shared.coalescing import Writes
 from aduan_shared.events import ReportRouted, ReportState, StatusChanged
 from aduan_shared.mongo import Document
 from pymongo import UpdateOne
@@ -36,6 +37,7 @@ class RoutingStore(Protocol):
 class MongoRoutingStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._routes = db["routes"]
+        self._writes = Writes(self._routes)  # a batch's decisions: one bulk write
 
     async def ensure_indexes(self) -> None:
         await self._routes.create_index([("category", 1), ("cell", 1)])
@@ -54,9 +56,9 @@ class MongoRoutingStore:
         if loc is not None:
             doc["location"] = {"type": "Point", "coordinates": [loc.lon, loc.lat]}
             doc["cell"] = cell_key(loc.lat, loc.lon)
-        stored = await self._routes.find_one_and_update(
-            {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, return_document=True
-        )
+        if await self._writes.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True):
+            return routed  # the usual case: decided now, stored now
+        stored = await self._routes.find_one({"_id": doc["_id"]})
         if stored is None or "event" not in stored:  # a status change arrived first
             await self._routes.update_one(
                 {"_id": doc["_id"], "event": {"$exists": False}},
@@ -72,7 +74,8 @@ class MongoRoutingStore:
         # Equality on an indexed key only: SecantusDB runs `_id: {$ne: ...}` 6× slower.
         query = {"category": category, "cell": {"$in": cell_keys_around(lat, lon, radius_m)}}
         found = []  # exact distances are the domain's (history.match_history)
-        async for doc in self._routes.find(query).limit(200):
+        fields = {"location": 1, "routed_at": 1, "state": 1, "finished_at": 1}
+        async for doc in self._routes.find(query, fields).limit(200):
             if doc["_id"] == exclude:
                 continue
             lon_, lat_ = doc["location"]["coordinates"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from aduan_shared.coalescing import Reads, Writes
 from aduan_shared.events import ReportReceived, ReportState, utcnow
 from aduan_shared.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
@@ -96,6 +97,9 @@ class Vault(Protocol):
 class MongoReportStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._reports = db["reports"]
+        # Concurrent requests' and handlers' calls share round trips (aduan_shared.coalescing).
+        self._writes = Writes(self._reports)
+        self._versions = Reads(self._reports, {"state_version": 1})
 
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("tracking_code", unique=True)
@@ -110,12 +114,12 @@ class MongoReportStore:
             "event": event.model_dump(mode="json"),
         }
         try:
-            result = await self._reports.update_one(
+            inserted = await self._writes.update_one(
                 {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True
             )
         except DuplicateKeyError as exc:  # the unique tracking_code index
             raise TrackingCodeTaken(event.tracking_code) from exc
-        if result.upserted_id is not None:
+        if inserted:
             return event, True
         stored = await self._reports.find_one({"_id": doc["_id"]})
         assert stored is not None
@@ -138,11 +142,17 @@ class MongoReportStore:
         }
         if status.category is not None:
             fields["category"] = status.category
-        result = await self._reports.update_one(  # no upsert: intake stored every report first
+        # Only this follower writes a report's state, one event after the other, so the version
+        # read says whether the change applies; the write keeps the guard all the same.
+        stored = await self._versions.by_id(report_id)
+        current = None if stored is None else stored.get("state_version")
+        if stored is None or (current is not None and current >= status.version):
+            return False  # unknown report (intake stored every report first), or not newer
+        await self._writes.update_one(
             {"_id": report_id, "state_version": {"$not": {"$gte": status.version}}},
             {"$set": fields},
         )
-        return result.modified_count == 1
+        return True
 
     async def by_tracking_code(self, code: str) -> StoredReport | None:
         doc = await self._reports.find_one({"tracking_code": code})
@@ -208,9 +218,10 @@ def _stored(doc: Document) -> StoredReport:
 class MongoVault:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._vault = db["reporter_vault"]
+        self._vault_writes = Writes(self._vault)  # concurrent requests: one bulk write
 
     async def put(self, reporter_ref: str, sealed: str, channel: str) -> None:
-        await self._vault.update_one(
+        await self._vault_writes.update_one(
             {"_id": reporter_ref},
             {"$setOnInsert": {"sealed": sealed, "channel": channel, "created_at": utcnow()}},
             upsert=True,
