@@ -14,6 +14,7 @@ from aduan_shared.events import (
     SLA_BREACHED,
     SLA_WARNING,
     Actor,
+    Event,
     ReportRouted,
     ReportState,
     SlaBreached,
@@ -123,7 +124,10 @@ async def test_two_scanners_send_one_event_per_signal(
     signals = MongoSignalStore(db)
     await reports.ensure_indexes()
     await signals.ensure_indexes()
-    await reports.record(
+    clocks = MongoClockIndex(db)
+    deps = Deps(reports, clocks, ServiceMetrics("sla-two-scanners-test"), POLICY)
+    await record(
+        deps,
         change(
             report,
             1,
@@ -132,7 +136,7 @@ async def test_two_scanners_send_one_event_per_signal(
             T0,
             "kelurahan:3171011001",
             "system",
-        )
+        ),
     )
     now = T0 + timedelta(days=7)  # the fake clock: past both warnings and the deadline
     cores = [service_core(f"sla-monitor-{i}", settings) for i in range(2)]
@@ -218,3 +222,48 @@ async def test_routing_and_clock_index_on_the_real_database(db: AsyncDatabase[Do
     assert await clocks.open_arrivals() == [("kelurahan", T0)]
     outcomes = await clocks.outcomes(T0, T0 + timedelta(days=30))
     assert outcomes == {("kelurahan", "running"): 1, ("sudin", "on_time"): 1}
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.sent: list[Event] = []
+
+    async def publish(self, event: Event) -> None:
+        self.sent.append(event)
+
+
+async def test_a_scan_reads_only_the_reports_with_a_point_due(
+    db: AsyncDatabase[Document],
+) -> None:
+    """`due_from` on the real server: a report whose first warning is still ahead is not read;
+    one recorded before `due_from` existed is read once; the next wake-up is the earliest
+    point still ahead."""
+    reports, clocks, signals = MongoReportStore(db), MongoClockIndex(db), MongoSignalStore(db)
+    deps = Deps(reports, clocks, ServiceMetrics("sla-due-test"), POLICY)
+    due, ahead, legacy = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    unit = "kelurahan:3171011001"
+    await record(deps, change(due, 1, ReportState.RECEIVED, ReportState.WAITING, T0, unit))
+    later = T0 + timedelta(days=3)
+    await record(deps, change(ahead, 1, ReportState.RECEIVED, ReportState.WAITING, later, unit))
+    opened = change(legacy, 1, ReportState.RECEIVED, ReportState.WAITING, later, unit)
+    await db["reports"].insert_one(  # as the sla-monitor stored it before `due_from`
+        {
+            "_id": str(legacy),
+            "events": {"1": opened.model_dump(mode="json")},
+            "scan": True,
+            "rev": 1,
+        }
+    )
+    await reports.ensure_indexes()
+    now = T0 + timedelta(days=4, hours=1)  # past the first report's first warning only
+    publisher = RecordingPublisher()
+    scanner = Scanner(reports, signals, publisher, POLICY, head_of, now=lambda: now)
+    first = await scanner.scan()
+    assert first.reports == 2 and first.claimed == 1  # the due one and the legacy one
+    assert [type(e) for e in publisher.sent] == [SlaWarning]
+    assert first.next_due == T0 + timedelta(days=5)  # the due report's second warning
+    again = await scanner.scan()
+    assert again.reports == 0 and again.claimed == 0  # nothing fell due since
+    docs = {d["_id"]: d async for d in db["reports"].find({}, {"due_from": 1, "scan": 1})}
+    assert docs[str(ahead)]["due_from"] == later + timedelta(days=4)
+    assert docs[str(legacy)]["due_from"] == later + timedelta(days=4)

@@ -21,12 +21,15 @@ class MemoryReports:
     def __init__(self) -> None:
         self.docs: dict[str, dict[str, Any]] = {}
 
-    async def record(self, event: Recorded) -> list[Recorded]:
+    async def with_event(self, event: Recorded) -> list[Recorded]:
+        stored = self.docs.get(str(event.report_id), {"events": {}})["events"]
+        return sorted({**stored, version(event): event}.values(), key=version)
+
+    async def record(self, event: Recorded, *, due_from: datetime | None, scan: bool) -> None:
         doc = self.docs.setdefault(str(event.report_id), {"events": {}, "rev": 0})
         doc["events"][version(event)] = event
-        doc["scan"] = True
+        doc["scan"], doc["due_from"] = scan, due_from
         doc["rev"] += 1
-        return sorted(doc["events"].values(), key=version)
 
     async def events(self, report_id: str) -> list[Recorded] | None:
         doc = self.docs.get(report_id)
@@ -39,15 +42,24 @@ class MemoryReports:
             if r in self.docs
         ]
 
-    async def to_scan(self) -> AsyncIterator[ReportEvents]:
+    async def to_scan(self, now: datetime) -> AsyncIterator[ReportEvents]:
         for rid, doc in list(self.docs.items()):
-            if doc.get("scan"):
+            if doc.get("scan") and doc["due_from"] is not None and doc["due_from"] <= now:
                 yield ReportEvents(rid, doc["rev"], sorted(doc["events"].values(), key=version))
 
     async def close(self, report_id: str, rev: int) -> None:
         doc = self.docs[report_id]
         if doc["rev"] == rev:
             doc["scan"] = False
+
+    async def reschedule(self, report_id: str, rev: int, due_from: datetime | None) -> None:
+        doc = self.docs[report_id]
+        if doc["rev"] == rev:
+            doc["due_from"] = due_from
+
+    async def next_due(self) -> datetime | None:
+        due = [d["due_from"] for d in self.docs.values() if d.get("scan") and d["due_from"]]
+        return min(due, default=None)
 
 
 class MemoryClocks:

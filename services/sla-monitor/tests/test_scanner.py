@@ -191,9 +191,22 @@ async def test_handled_in_time_signals_nothing_and_leaves_the_scan() -> None:
         change(REPORT, 3, S.IN_PROGRESS, S.VERIFICATION, day(2)),
         change(REPORT, 4, S.VERIFICATION, S.DONE, day(3)),
     )
-    result = await world.scanner().scan()
-    assert result.reports == 1 and world.publisher.sent == []
+    # Done before any warning: nothing can ever signal, so the report leaves the scan as its
+    # last event is recorded, and no scan reads it.
     assert world.reports.docs[str(REPORT)]["scan"] is False
+    result = await world.scanner().scan()
+    assert result.reports == 0 and world.publisher.sent == []
+
+
+async def test_a_scan_reads_a_report_only_once_a_point_fell_due() -> None:
+    world = World(day(3))
+    await world.record(WAITING)
+    assert world.reports.docs[str(REPORT)]["due_from"] == day(4)  # the first warning
+    assert (await world.scanner().scan()).reports == 0  # nothing due: not read
+    world.clock.at = day(4.5)
+    result = await world.scanner().scan()
+    assert result.reports == 1 and [type(e) for e in world.publisher.sent] == [SlaWarning]
+    assert world.reports.docs[str(REPORT)]["due_from"] == day(5)  # moved to the next point
     assert (await world.scanner().scan()).reports == 0
 
 
@@ -207,11 +220,16 @@ async def test_late_handling_breach_is_signalled_then_the_report_leaves_the_scan
 
 async def test_an_event_arriving_during_a_scan_keeps_the_report_scanned() -> None:
     world = World(day(1))
-    await world.record(WAITING, change(REPORT, 2, S.WAITING, S.SCHEDULED, day(0.5)))
-    async for report in world.reports.to_scan():
-        await world.record(change(REPORT, 3, S.SCHEDULED, S.IN_PROGRESS, day(0.6)))
+    await world.record(WAITING)
+    read = []
+    async for report in world.reports.to_scan(day(10)):  # past its points: read
+        read.append(report.report_id)
+        await world.record(change(REPORT, 2, S.WAITING, S.IN_PROGRESS, day(0.6)))
         await world.reports.close(report.report_id, report.rev)
+        await world.reports.reschedule(report.report_id, report.rev, None)
+    assert read == [str(REPORT)]
     assert world.reports.docs[str(REPORT)]["scan"] is True
+    assert world.reports.docs[str(REPORT)]["due_from"] is not None
 
 
 async def test_recording_is_idempotent_and_order_free() -> None:

@@ -386,6 +386,20 @@ def breaches(assignments: Iterable[Assignment], now: datetime) -> list[Signal]:
     return [s for s in due_signals(assignments, now) if s.type == "breach"]
 
 
+def first_point(assignments: Iterable[Assignment]) -> datetime | None:
+    """The earliest warning or deadline at which a clock was running: from then on a scan may
+    find a signal of these assignments (whether or not earlier scans sent it already)."""
+    points = [
+        p
+        for a in assignments
+        if a.charged and not a.exempt
+        for c in a.clocks
+        for p in (*(w.at for w in c.warnings), c.deadline)
+        if c.passed(p)
+    ]
+    return min(points, default=None)
+
+
 def next_point(assignments: Iterable[Assignment], now: datetime) -> datetime | None:
     """The earliest warning or deadline after `now` of a clock still running (not stopped nor
     pending verification): when the next signal may fall due without any new event."""

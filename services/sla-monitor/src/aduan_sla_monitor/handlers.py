@@ -18,8 +18,8 @@ from faststream.kafka import KafkaRouter
 
 from aduan_sla_monitor.adapters.store import ClockIndex, ReportStore
 from aduan_sla_monitor.calendars import SlaPolicy
-from aduan_sla_monitor.clock import Recorded, assignments
-from aduan_sla_monitor.views import clock_rows
+from aduan_sla_monitor.clock import Recorded, assignments, first_point
+from aduan_sla_monitor.views import clock_rows, needs_scan
 
 log = get_logger(__name__)
 
@@ -37,9 +37,13 @@ class Deps:
 
 
 async def record(deps: Deps, event: Recorded) -> None:
-    """Store the event (idempotent by version, any order) and index the clocks it leads to."""
-    events = await deps.reports.record(event)
+    """Store the event (idempotent by version, any order) with when the report may next signal,
+    and index the clocks it leads to."""
+    events = await deps.reports.with_event(event)
     stays = assignments(events, deps.policy)
+    due_from = first_point(stays)
+    scan = due_from is not None or needs_scan(stays)  # else: nothing to signal, ever
+    await deps.reports.record(event, due_from=due_from, scan=scan)
     await deps.clocks.replace_report(str(event.report_id), clock_rows(stays, deps.tz))
 
 

@@ -1,12 +1,15 @@
 """The scan: due warnings and breaches → claimed once in the database → published.
 
-Each scan reads the reports whose clocks may still signal, recomputes their assignments from the
-stored events (pure :mod:`clock`), and for each due signal inserts a row keyed by the signal's
-stable key. Only the scan that inserted it publishes it (a duplicate key means it is someone
-else's, or already sent), so a signal is sent once across restarts and replicas. The event id is
-derived from the key and every field from the recorded events, so a republish after a crash (row
-claimed, ack not recorded) is the very same event. Unpublished rows are retried by later scans,
-under a lease so two replicas do not publish one row together.
+Each scan reads the reports with a warning or deadline due (each report stores from when it is:
+its `due_from`), recomputes their assignments from the stored events (pure :mod:`clock`), and for
+each due signal inserts a row keyed by the signal's stable key; it then moves the report's
+`due_from` to its next point, or takes it out of the scan when no clock can signal any more. A
+scan thus reads what fell due, not every open report. Only the scan that inserted a row
+publishes it (a duplicate key means it is someone else's, or already sent), so a signal is sent
+once across restarts and replicas. The event id is derived from the key and every field from the
+recorded events, so a republish after a crash (row claimed, ack not recorded) is the very same
+event. Unpublished rows are retried by later scans, under a lease so two replicas do not publish
+one row together.
 """
 
 from __future__ import annotations
@@ -29,8 +32,7 @@ from aduan_sla_monitor.views import needs_scan
 log = get_logger(__name__)
 
 Now = Callable[[], datetime]
-#: However close the next deadline, scans are at least this far apart (a scan reads every
-#: report that can still signal).
+#: However close the next deadline, scans are at least this far apart.
 MIN_SCAN_GAP_S = 1.0
 
 
@@ -122,7 +124,7 @@ class Scanner:
         now = self._now()
         result = ScanResult()
         await self._retry(now, result)
-        async for report in self._reports.to_scan():
+        async for report in self._reports.to_scan(now):
             result.reports += 1
             stays = assignments(report.events, self._policy)
             for s in due_signals(stays, now):
@@ -138,9 +140,11 @@ class Scanner:
                     result.claimed += 1
                     if not await self._publish(row.key, event, now, result):
                         await self._signals.release(row.key, now)
-            result.saw(next_point(stays, now), now)
             if not needs_scan(stays):
                 await self._reports.close(report.report_id, report.rev)
+            else:
+                await self._reports.reschedule(report.report_id, report.rev, next_point(stays, now))
+        result.saw(await self._reports.next_due(), now)
         return result
 
     async def _retry(self, now: datetime, result: ScanResult) -> None:

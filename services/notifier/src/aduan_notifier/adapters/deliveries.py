@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from aduan_shared.coalescing import Writes
+from aduan_shared.coalescing import Reads, Writes
 from aduan_shared.events import Event, ReportReceived, StatusAsked, StatusChanged, utcnow
 from aduan_shared.mongo import Document
-from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from aduan_notifier.domain import Notification
@@ -140,6 +139,8 @@ class MongoDeliveryStore:
         self._deliveries = db["deliveries"]
         # The handlers' plans of one batch go in one bulk write (aduan_shared.coalescing).
         self._plans = Writes(self._deliveries)
+        # The dispatcher's concurrent claims: one bulk write and one query.
+        self._claims, self._claimed = Writes(self._deliveries), Reads(self._deliveries)
 
     async def ensure_indexes(self) -> None:
         await self._deliveries.create_index([("status", 1), ("next_attempt_at", 1)])
@@ -200,8 +201,13 @@ class MongoDeliveryStore:
     async def claim(
         self, delivery_id: str, token: str, channel: str, now: datetime
     ) -> Delivery | None:
-        """pending → sending, counting the attempt; None if another dispatcher has it."""
-        doc = await self._deliveries.find_one_and_update(
+        """pending → sending, counting the attempt; None if another dispatcher has it.
+
+        The claim is a conditional write and a read of the record, each coalesced with the
+        other deliveries the dispatcher handles at once: the record is ours if it carries our
+        token (only a pending record takes a token, and only `mark_lost` or our own calls
+        change a claimed one)."""
+        await self._claims.update_one(
             {"_id": delivery_id, "status": "pending"},
             {
                 "$set": {
@@ -213,9 +219,11 @@ class MongoDeliveryStore:
                 "$inc": {"attempts": 1},
                 "$unset": {"waiting_for": ""},
             },
-            return_document=ReturnDocument.AFTER,
         )
-        return Delivery.from_doc(doc) if doc else None
+        doc = await self._claimed.by_id(delivery_id)
+        if doc is None or doc.get("claim") != token or doc.get("status") != "sending":
+            return None
+        return Delivery.from_doc(doc)
 
     async def retry(self, delivery_id: str, token: str, at: datetime, error: str) -> bool:
         """sending → pending again at `at`; False if the claim was lost meanwhile."""

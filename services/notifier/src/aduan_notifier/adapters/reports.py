@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from aduan_shared.coalescing import Writes
+from aduan_shared.coalescing import Reads, Writes
 from aduan_shared.events import ReportReceived
 from aduan_shared.mongo import Document
 from pymongo.asynchronous.database import AsyncDatabase
@@ -29,6 +29,7 @@ class MongoReportOrigins:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._origins = db["report_origins"]
         self._writes = Writes(self._origins)  # concurrent handlers: one bulk write
+        self._reads = Reads(self._origins)  # the dispatcher's concurrent deliveries: one query
 
     async def record(self, event: ReportReceived) -> None:
         fields = {
@@ -41,7 +42,7 @@ class MongoReportOrigins:
         )
 
     async def origin_of(self, report_id: str) -> ReportOrigin | None:
-        doc = await self._origins.find_one({"_id": report_id})
+        doc = await self._reads.by_id(report_id)
         if doc is None:
             return None
         return ReportOrigin(doc["channel"], doc.get("external_id"), doc["tracking_code"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from aduan_shared.coalescing import Reads
 from aduan_shared.mongo import Document
 from aduan_shared.vault import unseal
 from cryptography.exceptions import InvalidTag
@@ -45,10 +46,12 @@ class MongoVaultReader:
         collection: str = "reporter_vault",
     ) -> None:
         self._vault = client.get_database(database)[collection]
+        # The dispatcher's concurrent deliveries: one query for their contacts.
+        self._reads = Reads(self._vault, {"sealed": 1, "channel": 1})
         self._key = private_key
 
     async def open(self, ref: str) -> VaultEntry | None:
-        doc = await self._vault.find_one({"_id": ref}, {"sealed": 1, "channel": 1})
+        doc = await self._reads.by_id(ref)
         if doc is None:
             return None
         if not self._key:

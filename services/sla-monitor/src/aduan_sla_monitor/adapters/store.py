@@ -3,9 +3,12 @@
 
 `reports`: one document per report, `_id` = report id, its routing under `events.0` and its
 status-changed events under `events.<version>` (a redelivery or an out-of-order event lands in its
-own slot, so recording is idempotent and order-free), and `scan`/`rev`: `scan` is true while a
-clock may still produce a signal; `rev` changes on every event so a scanner only clears `scan`
-when no event arrived since it read the report.
+own slot, so recording is idempotent and order-free), and `scan`/`due_from`/`rev`: `scan` is
+true while a clock may still produce a signal; `due_from` is the instant from which a scan may
+find one (the earliest warning or deadline of a running clock; a scan then moves it to the next
+one after its own instant), so a scan reads only the reports with a point due, not every open
+one; `rev` changes on every event so a scanner only clears `scan` or moves `due_from` when no
+event arrived since it read the report.
 
 `clocks`: one document per clock of a charged assignment (`_id` = `<assignment id>/<clock id>`),
 rewritten from the report's events after each of them: unit, unit kind, arrival, deadline and its
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from aduan_shared.bulk import write_in_order
@@ -56,15 +59,34 @@ class SignalRow:
 
 
 class ReportStore(Protocol):
-    async def record(self, event: Recorded) -> list[Recorded]: ...
+    async def with_event(self, event: Recorded) -> list[Recorded]:
+        """The report's stored events with `event` in its slot (nothing written)."""
+        ...
+
+    async def record(self, event: Recorded, *, due_from: datetime | None, scan: bool) -> None:
+        """Store `event` in its slot; the report is to be scanned from `due_from` on, while
+        `scan` (a clock may still signal)."""
+        ...
 
     async def events(self, report_id: str) -> list[Recorded] | None: ...
 
     async def events_of(self, report_ids: list[str]) -> list[list[Recorded]]: ...
 
-    def to_scan(self) -> AsyncIterator[ReportEvents]: ...
+    def to_scan(self, now: datetime) -> AsyncIterator[ReportEvents]:
+        """The reports that may have a signal due at `now`."""
+        ...
 
-    async def close(self, report_id: str, rev: int) -> None: ...
+    async def close(self, report_id: str, rev: int) -> None:
+        """No clock of the report can signal any more (unless an event came since `rev`)."""
+        ...
+
+    async def reschedule(self, report_id: str, rev: int, due_from: datetime | None) -> None:
+        """Scan the report again from `due_from` on (None: only after its next event)."""
+        ...
+
+    async def next_due(self) -> datetime | None:
+        """The earliest instant from which some report is to be scanned."""
+        ...
 
 
 class SignalStore(Protocol):
@@ -77,6 +99,14 @@ class SignalStore(Protocol):
     async def take_unpublished(self, now: datetime, lease_until: datetime) -> SignalRow | None: ...
 
     async def for_report(self, report_id: str) -> list[SignalRow]: ...
+
+
+#: `due_from` of the reports recorded before it existed (so: due at once).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _version(event: Recorded) -> int:
@@ -102,29 +132,40 @@ class MongoReportStore:
 
     async def ensure_indexes(self) -> None:
         await self._reports.create_index("scan", partialFilterExpression={"scan": True})
+        await self._reports.create_index("due_from", partialFilterExpression={"scan": True})
+        # Reports recorded before `due_from` existed: scanned once, which sets it.
+        await self._reports.update_many(
+            {"scan": True, "due_from": {"$exists": False}}, {"$set": {"due_from": EPOCH}}
+        )
 
-    async def record(self, event: Recorded) -> list[Recorded]:
-        """Store `event` in its slot and return all of the report's events, this one included.
+    async def with_event(self, event: Recorded) -> list[Recorded]:
+        """A read of the report coalesced with the other reports of the batch (one `$in`
+        query for all of them)."""
+        doc = await self._reads.by_id(str(event.report_id))
+        slot = str(_version(event))
+        stored = (doc or {}).get("events") or {}
+        others = [_parse(e) for key, e in stored.items() if key != slot]
+        return sorted([*others, event], key=_version)
 
-        A read of the report and a write of the slot, each coalesced with the other reports of
-        the batch (one `$in` query, one bulk write for all of them). The two are not one atomic
-        step: only one consumer handles a report's events, one after the other, so nothing
-        writes the report between them (a consumer that lost its partition and still runs
-        could; the events are stored all the same, and the report's next event or the scan
-        reads them all)."""
-        report_id, slot = str(event.report_id), str(_version(event))
-        doc = await self._reads.by_id(report_id)
+    async def record(self, event: Recorded, *, due_from: datetime | None, scan: bool) -> None:
+        """A write of the slot coalesced with the other reports of the batch (one bulk write).
+
+        The read before it (`with_event`) and this write are not one atomic step: only one
+        consumer handles a report's events, one after the other, so nothing writes the report
+        between them (a consumer that lost its partition and still runs could; the events are
+        stored all the same, and the report's next event or scan sets `due_from` again)."""
         await self._writes.update_one(
-            {"_id": report_id},
+            {"_id": str(event.report_id)},
             {
-                "$set": {f"events.{slot}": event.model_dump(mode="json"), "scan": True},
+                "$set": {
+                    f"events.{_version(event)}": event.model_dump(mode="json"),
+                    "scan": scan,
+                    "due_from": due_from,
+                },
                 "$inc": {"rev": 1},
             },
             upsert=True,
         )
-        stored = (doc or {}).get("events") or {}
-        others = [_parse(e) for key, e in stored.items() if key != slot]
-        return sorted([*others, event], key=_version)
 
     async def events(self, report_id: str) -> list[Recorded] | None:
         doc = await self._reports.find_one({"_id": report_id}, {"events": 1})
@@ -135,12 +176,24 @@ class MongoReportStore:
         cursor = self._reports.find({"_id": {"$in": report_ids}}, {"events": 1}).sort("_id")
         return [_events(doc) async for doc in cursor]
 
-    async def to_scan(self) -> AsyncIterator[ReportEvents]:
-        async for doc in self._reports.find({"scan": True}, {"events": 1, "rev": 1}):
+    async def to_scan(self, now: datetime) -> AsyncIterator[ReportEvents]:
+        due = {"scan": True, "due_from": {"$lte": now}}
+        async for doc in self._reports.find(due, {"events": 1, "rev": 1}):
             yield ReportEvents(str(doc["_id"]), int(doc.get("rev", 0)), _events(doc))
 
     async def close(self, report_id: str, rev: int) -> None:
         await self._reports.update_one({"_id": report_id, "rev": rev}, {"$set": {"scan": False}})
+
+    async def reschedule(self, report_id: str, rev: int, due_from: datetime | None) -> None:
+        await self._reports.update_one(
+            {"_id": report_id, "rev": rev}, {"$set": {"due_from": due_from}}
+        )
+
+    async def next_due(self) -> datetime | None:
+        doc = await self._reports.find_one(
+            {"scan": True, "due_from": {"$gte": EPOCH}}, {"due_from": 1}, sort=[("due_from", 1)]
+        )
+        return None if doc is None else _utc(doc["due_from"])
 
 
 def _row(doc: Document) -> SignalRow:
