@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from aduan_notifier.adapters.states import MongoReportStates
-from aduan_shared.bulk import deferring, write, write_in_order
+from aduan_shared.bulk import deferring, restate, write
 from aduan_shared.coalescing import Reads, Writes
 from aduan_shared.events import Actor, ReportState, StatusChanged
 from aduan_shared.mongo import Document
@@ -130,9 +130,12 @@ async def test_deferred_writes_wait_for_the_flush_and_ignore_only_stale_duplicat
         await write(codes, UpdateOne({"_id": "r4"}, {"$set": {"code": "JKT-1"}}, upsert=True))
 
 
-async def test_deferred_groups_apply_in_their_order(db: AsyncDatabase[Document]) -> None:
-    """write_in_order: a report's clocks replaced, then the ones it no longer has removed, and
-    a later group for the same report after it, as the sla-monitor's clock index writes them."""
+async def test_a_restatement_supersedes_the_earlier_ones_of_its_key(
+    db: AsyncDatabase[Document],
+) -> None:
+    """restate: a report's clocks upserted and the ones it no longer has removed, as the
+    sla-monitor's clock index writes them; within a batch only each report's last restatement
+    is sent, unordered."""
     clocks = db["deferred_clocks"]
 
     def replace_report(report: str, keys: list[str]) -> list[Any]:
@@ -142,12 +145,12 @@ async def test_deferred_groups_apply_in_their_order(db: AsyncDatabase[Document])
         ]
         return [*ops, DeleteMany({"report_id": report, "_id": {"$nin": keys}})]
 
-    await write_in_order(clocks, replace_report("a", ["a:1", "a:2"]))  # outside a batch: now
+    await restate(clocks, "a", replace_report("a", ["a:1", "a:2"]))  # outside a batch: now
     with deferring() as writes:
-        await write_in_order(clocks, replace_report("a", ["a:1", "a:3"]))
-        await write_in_order(clocks, replace_report("b", ["b:1"]))
-        await write_in_order(clocks, replace_report("a", ["a:3"]))  # the later event wins
-        assert len(writes) == 7  # 3 + 2 + 2 operations
+        await restate(clocks, "a", replace_report("a", ["a:1", "a:3"]))
+        await restate(clocks, "b", replace_report("b", ["b:1"]))
+        await restate(clocks, "a", replace_report("a", ["a:3"]))  # the later event wins
+        assert len(writes) == 4  # a's last restatement (2 operations) and b's (2)
         assert sorted(await clocks.distinct("_id")) == ["a:1", "a:2"]
         await writes.flush()
     assert sorted(await clocks.distinct("_id")) == ["a:3", "b:1"]

@@ -9,10 +9,13 @@ hundreds of events a second is cheaper written in bulk. Only writes that
 
 may be deferred: they are sent unordered, after every event of the batch was handled, and
 before its offsets are committed (a failed bulk write fails the batch, which is redelivered).
-`write_in_order` defers a group of operations that must apply in their order (a document's
-replacement, then the removal of what it no longer has): those go in one ordered bulk write,
-after the handlers' earlier groups on the same collection. Outside a batch (an API call, a
-test, a replay) both send at once.
+`restate` defers a restatement of everything a key owns (a report's clock rows upserted, and
+the rows it no longer has removed): within a batch only the key's last restatement is sent, as
+it supersedes the earlier ones, and its operations go unordered with the rest (they must not
+depend on each other's order: an upsert of the rows kept and a removal of the others do not).
+A batch's writes to a collection are thus one bulk write, one command per kind of operation,
+however many reports it holds. Outside a batch (an API call, a test, a replay) both send at
+once.
 """
 
 from __future__ import annotations
@@ -40,24 +43,31 @@ class _Op:
 
 
 @dataclass
+class _Collection:
+    collection: AsyncCollection[Any]
+    ops: list[_Op] = field(default_factory=list)
+    restated: dict[str, list[_Op]] = field(default_factory=dict)  # key → its last restatement
+
+    def all(self) -> list[_Op]:
+        return [*self.ops, *(op for ops in self.restated.values() for op in ops)]
+
+
+@dataclass
 class DeferredWrites:
-    """The writes of one batch, per collection and kind (unordered, ordered), in the order they
-    were made."""
+    """The writes of one batch, per collection."""
 
-    _ops: dict[tuple[int, bool], tuple[AsyncCollection[Any], list[_Op]]] = field(
-        default_factory=dict
-    )
+    _collections: dict[int, _Collection] = field(default_factory=dict)
 
-    def add(self, collection: AsyncCollection[Any], ops: list[_Op], ordered: bool) -> None:
-        self._ops.setdefault((id(collection), ordered), (collection, []))[1].extend(ops)
+    def of(self, collection: AsyncCollection[Any]) -> _Collection:
+        return self._collections.setdefault(id(collection), _Collection(collection))
 
     def __len__(self) -> int:
-        return sum(len(ops) for _, ops in self._ops.values())
+        return sum(len(c.all()) for c in self._collections.values())
 
     async def flush(self) -> None:
-        for (_, ordered), (collection, ops) in self._ops.items():
-            await _bulk(collection, ops, ordered)
-        self._ops.clear()
+        for c in self._collections.values():
+            await _bulk(c.collection, c.all())
+        self._collections.clear()
 
 
 _deferred: ContextVar[DeferredWrites | None] = ContextVar("aduan_deferred_writes", default=None)
@@ -81,28 +91,29 @@ async def write(
 
     `duplicate_is_stale`: the op is an upsert guarded by a filter beyond `_id` (say, an older
     version); a duplicate-key error then means the stored document is newer and is ignored."""
-    await _defer(collection, [_Op(op, duplicate_is_stale)], ordered=False)
-
-
-async def write_in_order(collection: AsyncCollection[Any], ops: list[Operation]) -> None:
-    """Send `ops` as one ordered bulk write, or leave them, in order, for the end of the batch;
-    any error fails it (a failed batch is redelivered and the group rewritten whole)."""
-    await _defer(collection, [_Op(op, False) for op in ops], ordered=True)
-
-
-async def _defer(collection: AsyncCollection[Any], ops: list[_Op], ordered: bool) -> None:
     writes = _deferred.get()
     if writes is None:
-        await _bulk(collection, ops, ordered)
+        await _bulk(collection, [_Op(op, duplicate_is_stale)])
     else:
-        writes.add(collection, ops, ordered)
+        writes.of(collection).ops.append(_Op(op, duplicate_is_stale))
 
 
-async def _bulk(collection: AsyncCollection[Any], ops: list[_Op], ordered: bool) -> None:
+async def restate(collection: AsyncCollection[Any], key: str, ops: list[Operation]) -> None:
+    """Send `ops`, all that `key` owns in `collection`, or leave them for the end of the batch,
+    where only the key's last restatement goes; any error fails it (a failed batch is
+    redelivered and the key restated whole)."""
+    writes = _deferred.get()
+    if writes is None:
+        await _bulk(collection, [_Op(op, False) for op in ops])
+    else:
+        writes.of(collection).restated[key] = [_Op(op, False) for op in ops]
+
+
+async def _bulk(collection: AsyncCollection[Any], ops: list[_Op]) -> None:
     if not ops:
         return
     try:
-        await collection.bulk_write([o.op for o in ops], ordered=ordered)
+        await collection.bulk_write([o.op for o in ops], ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         real = [

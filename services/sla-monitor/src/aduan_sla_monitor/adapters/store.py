@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from aduan_shared.bulk import write_in_order
+from aduan_shared.bulk import restate
 from aduan_shared.coalescing import Reads, Writes
 from aduan_shared.events import ReportRouted, StatusChanged
 from aduan_shared.mongo import Document
@@ -279,8 +279,10 @@ class MongoClockIndex:
         keys = [r.key for r in rows]
         ops: list[Any] = [ReplaceOne({"_id": r.key}, r.document(), upsert=True) for r in rows]
         ops.append(DeleteMany({"report_id": report_id, "_id": {"$nin": keys}}))
-        # in a Kafka batch, with the other reports' clocks at its end (aduan_shared.bulk)
-        await write_in_order(self._clocks, ops)
+        # In a Kafka batch: its last restatement only, with the other reports' clocks in one
+        # bulk write at the batch's end (aduan_shared.bulk). The removal spares the rows kept,
+        # so it may run before or after their upserts.
+        await restate(self._clocks, report_id, ops)
 
     async def reports_due_in(self, month: str) -> list[str]:
         """Reports with a clock whose deadline falls in `month` (`YYYY-MM`, city time)."""
