@@ -9,17 +9,18 @@ own answer before it goes on (it may then publish what it wrote, or read it back
 keeps the meaning of `update_one`/`find_one`; only the round trips are shared.
 
 - `Writes(collection)`: `update_one`, `replace_one` and `insert_one` are queued, and at the end
-  of the turn sent as one unordered bulk write. Each caller gets whether its own statement
+  of the turn sent as one unordered bulk write (a lone call as itself: a bulk write of one
+  costs the client more CPU than the call). Each caller gets whether its own statement
   inserted a document (upserted or inserted), or its own error (a duplicate key as
   `DuplicateKeyError`, any other statement error as `WriteError`); a failure of the whole
   command (the server away) reaches every caller. A bulk write's reply does not say which
   statements matched, so callers that need their own matched count use `update_one` directly.
 - `Reads(collection, projection)`: `by_id` is queued, and the turn's ids go in one
-  `find({_id: {$in: …}})`; each caller gets its document, or None.
+  `find({_id: {$in: …}})` (a lone one as `find_one`); each caller gets its document, or None.
 
 Calls queued in one turn come from different callers: a caller's own calls are awaited one after
 the other, so they keep their order (one report's writes apply in the order its handler made
-them). Outside a batch, a lone call is simply a bulk write or query of one.
+them). Outside a batch, a call is usually alone in its turn, and sent as itself.
 """
 
 from __future__ import annotations
@@ -96,6 +97,23 @@ class _Coalescer:
         raise NotImplementedError
 
 
+@dataclass(frozen=True)
+class _Write:
+    """One queued write: `kind` is update, replace or insert."""
+
+    kind: str
+    filter: dict[str, Any]
+    document: Any  # the update (operators or a pipeline), the replacement, or the new document
+    upsert: bool = False
+
+    def op(self) -> WriteOp:
+        if self.kind == "insert":
+            return InsertOne(self.document)
+        if self.kind == "replace":
+            return ReplaceOne(self.filter, self.document, upsert=self.upsert)
+        return UpdateOne(self.filter, self.document, upsert=self.upsert)
+
+
 class Writes(_Coalescer):
     """One collection's writes, coalesced into unordered bulk writes."""
 
@@ -107,24 +125,26 @@ class Writes(_Coalescer):
         self, filter: Mapping[str, Any], update: Any, *, upsert: bool = False
     ) -> bool:
         """As `update_one`; True if it inserted a document (an upsert that matched nothing)."""
-        inserted: bool = await self._queue(UpdateOne(dict(filter), update, upsert=upsert))
+        inserted: bool = await self._queue(_Write("update", dict(filter), update, upsert))
         return inserted
 
     async def replace_one(
         self, filter: Mapping[str, Any], document: Mapping[str, Any], *, upsert: bool = False
     ) -> bool:
         """As `replace_one`; True if it inserted a document."""
-        inserted: bool = await self._queue(ReplaceOne(dict(filter), document, upsert=upsert))
+        inserted: bool = await self._queue(_Write("replace", dict(filter), dict(document), upsert))
         return inserted
 
     async def insert_one(self, document: Mapping[str, Any]) -> None:
         """As `insert_one`: DuplicateKeyError if the `_id` (or a unique key) is taken."""
-        await self._queue(InsertOne(dict(document)))
+        await self._queue(_Write("insert", {}, dict(document)))
 
-    async def _send(self, items: list[WriteOp]) -> list[bool | Exception]:
+    async def _send(self, items: list[_Write]) -> list[bool | Exception]:
+        if len(items) == 1:
+            return [await self._alone(items[0])]
         details: Mapping[str, Any]
         try:
-            result = await self.collection.bulk_write(items, ordered=False)
+            result = await self.collection.bulk_write([w.op() for w in items], ordered=False)
             details = result.bulk_api_result
         except BulkWriteError as exc:
             if exc.details.get("writeConcernErrors"):
@@ -132,10 +152,18 @@ class Writes(_Coalescer):
             details = exc.details
         failed = {e["index"]: _error(e) for e in details.get("writeErrors", [])}
         upserted = {u["index"] for u in details.get("upserted", [])}
-        return [
-            failed[i] if i in failed else (i in upserted or isinstance(op, InsertOne))
-            for i, op in enumerate(items)
-        ]
+        return [failed.get(i, i in upserted or w.kind == "insert") for i, w in enumerate(items)]
+
+    async def _alone(self, w: _Write) -> bool:
+        """The one call of its turn, made as itself (its error raised as it comes)."""
+        if w.kind == "insert":
+            await self.collection.insert_one(w.document)
+            return True
+        if w.kind == "replace":
+            replaced = await self.collection.replace_one(w.filter, w.document, upsert=w.upsert)
+            return replaced.upserted_id is not None
+        updated = await self.collection.update_one(w.filter, w.document, upsert=w.upsert)
+        return updated.upserted_id is not None
 
 
 def _error(detail: dict[str, Any]) -> Exception:
@@ -162,6 +190,8 @@ class Reads(_Coalescer):
         return document
 
     async def _send(self, items: list[Any]) -> list[dict[str, Any] | None]:
+        if len(items) == 1:
+            return [await self.collection.find_one({"_id": items[0]}, self.projection)]
         wanted = list(dict.fromkeys(items))
         found = {
             doc["_id"]: doc
