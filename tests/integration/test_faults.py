@@ -183,7 +183,8 @@ def case_ids(platform: Any) -> list[str]:
 
 def delivered(platform: Any) -> Counter[str]:
     """Every message the stand-ins received, by delivery: the key the notifier sends with it
-    (Idempotency-Key, delivery_id, client_ref, followup_id, Message-ID), else its content."""
+    (Idempotency-Key, delivery_id, client_ref, followup_id, WhatsApp's
+    biz_opaque_callback_data, Message-ID), else its content."""
     seen: Counter[str] = Counter()
     outside = platform.outside
     for server in outside.http():
@@ -194,7 +195,8 @@ def delivered(platform: Any) -> Counter[str]:
                     body = r.json()
                 except ValueError:
                     body = {}
-                found = [body.get(k) for k in ("delivery_id", "client_ref", "followup_id")]
+                refs = ("delivery_id", "client_ref", "followup_id", "biz_opaque_callback_data")
+                found = [body.get(k) for k in refs]
                 key = next((k for k in found if isinstance(k, str)), None)
             seen[f"{server.name}:{key or r.path + r.body.decode(errors='replace')}"] += 1
     for mail in outside.smtp.mails:

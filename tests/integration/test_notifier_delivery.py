@@ -346,6 +346,7 @@ async def test_whatsapp_through_the_cloud_api_from_the_number_written_to(
         "to": "6281100000002",
         "type": "text",
         "text": {"preview_url": False, "body": received_text(report.code)},
+        "biz_opaque_callback_data": key(report.received, str(report.ref)),
     }
 
 

@@ -131,6 +131,21 @@ def test_reopening_and_sending_back_are_told_apart() -> None:
     ]
 
 
+def test_the_reporter_hears_coordination_and_then_the_arrival_at_a_unit_apart() -> None:
+    """Admin pool, then a unit: two different messages (the same text twice read as a repeat,
+    and was one in make bench's fault run)."""
+    to_pool = moved(ReportState.RECEIVED, ReportState.COORDINATION)
+    assert to_pool[0] == ("reporter", "rep-1", "coordination")
+    assert moved(ReportState.COORDINATION, ReportState.WAITING)[0] == (
+        "reporter",
+        "rep-1",
+        "routed",
+    )
+    assert render("coordination", {"tracking_code": "JKT-1"}, "id") != render(
+        "routed", {"tracking_code": "JKT-1"}, "id"
+    )
+
+
 def test_a_hand_over_is_not_a_new_case_and_the_verifier_hears_of_completion() -> None:
     assert moved(ReportState.COORDINATION, ReportState.WAITING)[1] == (
         "unit",

@@ -49,6 +49,7 @@ def test_both_languages_have_the_same_templates_and_parameters() -> None:
 def test_the_issue_s_templates_exist() -> None:
     reporter = {"received", "routed", "in_progress", "scheduled", "done", "rejected", "reopened"}
     reporter |= {"duplicate_done"}  # a merged duplicate's reporter, when the original is done
+    reporter |= {"coordination"}  # in the admin pool or between units: not yet with an officer
     answers = {"status_answer", "status_unknown_code", "status_needs_code"}
     unit = {"unit_new_case", "unit_handover", "sla_warning", "sla_breached", "verifier_case"}
     assert set(TEMPLATES["id"]) == reporter | answers | unit

@@ -24,7 +24,9 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 #: States whose arrival the reporter hears about (DOMAIN.md), and the template that tells them.
 REPORTER_STATES = {
     ReportState.WAITING: "routed",
-    ReportState.COORDINATION: "routed",
+    # Being coordinated (the admin pool, a hand-over): not yet with an officer, so not "routed",
+    # which the arrival at the unit then says (the citizen would otherwise read it twice).
+    ReportState.COORDINATION: "coordination",
     ReportState.IN_PROGRESS: "in_progress",
     ReportState.SCHEDULED: "scheduled",
     ReportState.DONE: "done",

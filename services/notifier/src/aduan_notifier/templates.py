@@ -49,6 +49,10 @@ TEMPLATES: dict[Language, dict[str, str]] = {
             "Laporan Anda diterima dengan kode {tracking_code}. Simpan kode ini; "
             'kirim "status {tracking_code}" untuk menanyakan perkembangannya.'
         ),
+        "coordination": (
+            "Laporan {tracking_code} sedang dikoordinasikan untuk menentukan petugas yang "
+            "berwenang."
+        ),
         "routed": (
             "Laporan {tracking_code} sudah diteruskan ke petugas yang berwenang dan menunggu "
             "tindak lanjut."
@@ -96,6 +100,9 @@ TEMPLATES: dict[Language, dict[str, str]] = {
         "received": (
             "Your report was received with code {tracking_code}. Keep it; send "
             '"status {tracking_code}" to ask how it is going.'
+        ),
+        "coordination": (
+            "Report {tracking_code} is being coordinated to find the responsible office."
         ),
         "routed": (
             "Report {tracking_code} was passed to the responsible office and awaits its response."

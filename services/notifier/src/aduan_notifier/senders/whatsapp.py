@@ -3,6 +3,8 @@
 The business number is the one the citizen wrote to (kept with the contact), else the
 configured one. Free-form text is accepted within 24 hours of the citizen's last message;
 later, Meta answers 4xx (a pre-approved template would be needed), which is recorded `failed`.
+The delivery id goes as `biz_opaque_callback_data` (Meta returns it in its status webhooks), so a
+message can be traced to its delivery.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class WhatsAppSender:
                 "to": address["wa_id"],
                 "type": "text",
                 "text": {"preview_url": False, "body": message.text},
+                "biz_opaque_callback_data": message.key,
             }
         )
         url = f"{self._graph}/{number_id}/messages"
