@@ -16,6 +16,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber
 from faststream import AckPolicy, BaseMiddleware, StreamMessage
+from faststream.exceptions import IncorrectState
 from faststream.kafka import KafkaBroker, KafkaRouter
 from pydantic import ValidationError
 
@@ -154,7 +155,9 @@ class EventPublisher:
                 ),
                 self._timeout_s,
             )
-        except (KafkaError, TimeoutError, OSError) as exc:
+        except (KafkaError, TimeoutError, OSError, IncorrectState) as exc:
+            # IncorrectState: no producer at this instant (the broker not connected yet, or its
+            # producer being renewed after a broker restart): refused like any other, a 503.
             log.warning("publish_failed", topic=event.TOPIC, error=repr(exc))
             if isinstance(exc, OutOfOrderSequenceNumber):
                 await self._renew()
