@@ -15,6 +15,8 @@ other's reports. A broker of its own also keeps the poison messages away from th
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import os
 import time
@@ -23,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -414,19 +416,37 @@ def test_analytics_counts_every_case(fault_platform: Any, fault_run: FaultRun) -
 def test_the_sla_ledger_is_what_a_replay_of_the_topics_rebuilds(
     fault_platform: Any, fault_run: FaultRun
 ) -> None:
+    """As of eight days ahead every deadline of the run has passed, so the ledger is not empty:
+    every case still waiting at a unit is a breach. The served ledger of each month those
+    deadlines fall in is byte for byte what a replay of the topics rebuilds."""
     platform = fault_platform
-    as_of = datetime.now(UTC).replace(microsecond=0)
-    month = as_of.strftime("%Y-%m")
+    now = datetime.now(UTC).replace(microsecond=0)
+    as_of = now + timedelta(days=8)  # past every deadline (6 × 24 h after arrival, calendar mode)
+    months = sorted({(now + timedelta(days=d)).strftime("%Y-%m") for d in range(9)})
     token = issue_dev_token(platform.env["AUTH_JWT_SECRET"], sub="kepala", roles=["leader"])
-    served = httpx.get(
-        platform.url("sla-monitor", "/v1/sla/ledger"),
-        params={"month": month, "as_of": as_of.isoformat()},
-        headers={"Authorization": f"Bearer {token}", "Accept": "text/csv"},
-        timeout=60,
-    )
-    assert served.status_code == 200, served.text
-    replay, _ = asyncio.run(
-        replay_ledger(platform.servers.kafka_bootstrap, month, as_of.isoformat(), JAKARTA_CONFIG)
-    )
-    assert replay == served.content
-    assert served.text.splitlines()[0]  # a header at least
+    breached: set[str] = set()
+    for month in months:
+        served = httpx.get(
+            platform.url("sla-monitor", "/v1/sla/ledger"),
+            params={"month": month, "as_of": as_of.isoformat()},
+            headers={"Authorization": f"Bearer {token}", "Accept": "text/csv"},
+            timeout=60,
+        )
+        assert served.status_code == 200, served.text
+        replay, _ = asyncio.run(
+            replay_ledger(
+                platform.servers.kafka_bootstrap, month, as_of.isoformat(), JAKARTA_CONFIG
+            )
+        )
+        assert replay == served.content, month
+        rows = list(csv.DictReader(io.StringIO(served.text)))
+        assert all(r["month"] == month for r in rows)
+        breached |= {r["report_id"] for r in rows}
+    waiting = {
+        str(d["_id"])
+        for d in db(platform, "disposition")["cases"].find(
+            {"state": "waiting", "duplicate_of": None}, {"_id": 1}
+        )
+    }
+    assert waiting, "the run left no case waiting at a unit: the ledger check would be empty"
+    assert waiting <= breached, f"{len(waiting - breached)} waiting cases are in no ledger"
