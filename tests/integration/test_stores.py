@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aduan_notifier.adapters.deliveries import MongoDeliveryStore
 from aduan_notifier.adapters.states import MongoReportStates
 from aduan_shared.bulk import deferring, restate, write
 from aduan_shared.coalescing import Reads, Writes
@@ -219,6 +220,61 @@ async def test_concurrent_callers_share_one_bulk_write_and_get_their_own_answers
             await writes.update_one({"_id": "seq"}, {"$set": {"last": n}}, upsert=True)
         assert counter.sent == ["update"] * 3
         assert (await docs.find_one({"_id": "seq"}) or {})["last"] == 3
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def test_notifier_finishes_claimed_deliveries_together_and_only_its_own(
+    servers: Any,
+) -> None:
+    """Concurrent finishes are one update command and one find; a finish after `mark_lost` took
+    the claim (its dispatcher presumed dead) does not take, and the record keeps what it says."""
+    counter = CommandCounter()
+    client: AsyncMongoClient[Document] = AsyncMongoClient(
+        servers.mongo_url, event_listeners=[counter]
+    )
+    name = f"aduan_test_{uuid.uuid4().hex[:8]}"
+    db = client[name]
+    store = MongoDeliveryStore(db)
+    now = datetime(2026, 11, 23, 5, tzinfo=UTC)
+    ids = [f"d{i}" for i in range(5)]
+    try:
+        await db["deliveries"].insert_many(
+            [
+                {
+                    "_id": i,
+                    "report_id": "r",
+                    "topic": "t",
+                    "recipient_kind": "reporter",
+                    "recipient": "reporter",
+                    "template": "received",
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                    "next_attempt_at": now,
+                }
+                for i in ids
+            ]
+        )
+        claims = await asyncio.gather(*(store.claim(i, f"tok-{i}", "sms", now) for i in ids))
+        assert [c.status if c else None for c in claims] == ["sending"] * 5
+        await db["deliveries"].update_one(  # d4's dispatcher is presumed dead
+            {"_id": "d4"}, {"$set": {"sending_at": datetime(2026, 11, 23, 4, tzinfo=UTC)}}
+        )
+        assert await store.mark_lost(now, sending_before=now) == 1
+
+        counter.sent.clear()
+        done = await asyncio.gather(
+            *(store.finish(i, f"tok-{i}", status="sent", channel="sms", now=now) for i in ids)
+        )
+        assert done == [True, True, True, True, False]
+        assert counter.sent == ["update", "find"]  # one bulk write, one query for the turn
+        lost = await db["deliveries"].find_one({"_id": "d4"})
+        assert lost is not None
+        assert (lost["status"], lost["error"]) == ("unknown", "unknown_after_crash")
+        sent = {d["_id"] async for d in db["deliveries"].find({"status": "sent"})}
+        assert sent == set(ids[:4])
     finally:
         await client.drop_database(name)
         await client.close()

@@ -1,7 +1,7 @@
 """The dispatcher's state machine with fake adapters and a hand-driven clock (no waiting)."""
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -46,6 +46,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.rows: dict[str, Row] = {}
+        self.lost_scans = 0
 
     def add(self, key: str, **over: object) -> None:
         d = Delivery(
@@ -114,6 +115,7 @@ class MemoryStore:
         return True
 
     async def mark_lost(self, now: datetime, sending_before: datetime) -> int:
+        self.lost_scans += 1
         lost = [
             r
             for r in self.rows.values()
@@ -171,6 +173,7 @@ def dispatcher(
     sender: ScriptedSender,
     clock: Clock,
     targets: Mapping[str, Target | Unreachable | NeedsReport] | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     **policy: object,
 ) -> tuple[Dispatcher, Outcomes]:
     outcomes = Outcomes()
@@ -194,6 +197,7 @@ def dispatcher(
         clock=clock.mono,
         now=clock.now,
         jitter=lambda: 0.0,
+        sleep=sleep,
     )
     return d, outcomes
 
@@ -282,6 +286,26 @@ async def test_the_rate_limit_postpones_without_counting_attempts() -> None:
     assert sorted(m.key for _, m in sender.sent) == ["a", "b", "c"]
 
 
+async def test_a_short_rate_limit_wait_is_waited_out_not_written_back() -> None:
+    store, clock = MemoryStore(), Clock()
+    for key in "abcd":
+        store.add(key)
+    sender = ScriptedSender()
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # the hand clock stands still: all ask at once
+        waited.append(seconds)
+        await asyncio.sleep(0)
+
+    limits = {"rate_limits": {"sms": 4.0}, "rate_burst": 1.0, "hold_s": 0.5}
+    d, _ = dispatcher(store, sender, clock, sleep=sleep, **limits)
+    await d.step()
+    # a at once, b and c queued behind it 0.25 s apart; d's turn is further than 0.5 s away
+    assert sorted(m.key for _, m in sender.sent) == ["a", "b", "c"]
+    assert sorted(waited) == [0.25, 0.5]
+    assert (store.get("d").attempts, store.rows["d"].waiting_for) == (0, "rate_limit")
+
+
 async def test_a_claim_left_by_a_crash_is_unknown_and_never_sent() -> None:
     store, clock = MemoryStore(), Clock()
     store.add("a", status="sending", attempts=1)
@@ -294,6 +318,20 @@ async def test_a_claim_left_by_a_crash_is_unknown_and_never_sent() -> None:
     await d.step()
     assert (store.get("a").status, sender.calls) == ("unknown", 0)
     assert [(o.outcome, o.attempts) for o in outcomes.published] == [("failed", 1)]
+
+
+async def test_lost_claims_are_looked_for_ten_times_per_lost_after_not_every_step() -> None:
+    store, clock = MemoryStore(), Clock()
+    d, _ = dispatcher(store, ScriptedSender(), clock, lost_after_s=300.0)
+    for _ in range(3):
+        await d.step()
+    assert store.lost_scans == 1
+    clock.advance(29)
+    await d.step()
+    assert store.lost_scans == 1
+    clock.advance(1)
+    await d.step()
+    assert store.lost_scans == 2
 
 
 async def test_nobody_to_send_to_is_recorded_and_waiting_for_the_report_is_not() -> None:

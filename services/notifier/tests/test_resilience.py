@@ -37,6 +37,16 @@ def test_breaker_opens_after_consecutive_failures_and_lets_one_trial_through() -
     assert b.state == "closed" and b.wait(35.1) == 0.0
 
 
+def test_rate_limiter_reserves_a_token_due_soon_and_queues_callers_behind_it() -> None:
+    r = RateLimiter(rate=4.0, burst=1.0)
+    assert r.reserve(0.0, within=0.5) == (True, 0.0)
+    assert r.reserve(0.0, within=0.5) == (True, 0.25)  # lent ahead: its turn in 0.25 s
+    assert r.reserve(0.0, within=0.5) == (True, 0.5)  # behind it
+    assert r.reserve(0.0, within=0.5) == (False, 0.75)  # too far: nothing spent
+    assert r.reserve(0.0, within=0.5) == (False, 0.75)
+    assert r.reserve(0.75, within=0.0) == (True, 0.0)  # the debt is paid by then
+
+
 def test_rate_limiter_allows_a_burst_then_the_rate() -> None:
     r = RateLimiter(rate=2.0, burst=3.0)
     assert [r.wait(0.0) for _ in range(3)] == [0.0, 0.0, 0.0]

@@ -14,7 +14,7 @@ import contextlib
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -58,6 +58,9 @@ class Policy:
     interval_s: float = 1.0
     batch: int = 50
     concurrency: int = 8
+    #: A rate-limit wait up to this long is waited out in the dispatcher rather than written
+    #: back as a postponement (a database write, and the delivery read again next step).
+    hold_s: float = 0.5
     lost_after_s: float = 300.0
     origin_poll_s: float = 2.0
     language: Language = "id"
@@ -78,14 +81,16 @@ class Dispatcher:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utcnow,
         jitter: Callable[[], float] = random.random,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store, self._resolver, self._senders = store, resolver, senders
         self._outcomes, self._metrics, self._policy = outcomes, metrics, policy
-        self._clock, self._now, self._jitter = clock, now, jitter
+        self._clock, self._now, self._jitter, self._sleep = clock, now, jitter, sleep
         self._breakers: dict[str, CircuitBreaker] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._lost_checked: float | None = None  # when `mark_lost` last ran (self._clock)
 
     # --- running ----------------------------------------------------------------------------
 
@@ -116,10 +121,14 @@ class Dispatcher:
     async def step(self) -> int:
         """One pass; returns how many due deliveries it handled."""
         p, now = self._policy, self._now()
-        lost = await self._store.mark_lost(now, now - timedelta(seconds=p.lost_after_s))
-        if lost:
-            self._metrics.lost.inc(lost)
-            log.warning("deliveries_lost_in_crash_marked_unknown", count=lost)
+        if self._lost_checked is None or self._clock() - self._lost_checked >= p.lost_after_s / 10:
+            # a claim is lost only after `lost_after_s`: looking ten times in that span is
+            # enough, and spares a busy dispatcher a scan of every `sending` record per step
+            self._lost_checked = self._clock()
+            lost = await self._store.mark_lost(now, now - timedelta(seconds=p.lost_after_s))
+            if lost:
+                self._metrics.lost.inc(lost)
+                log.warning("deliveries_lost_in_crash_marked_unknown", count=lost)
         due = await self._store.due(now, p.batch)
         gate = asyncio.Semaphore(p.concurrency)
 
@@ -184,7 +193,12 @@ class Dispatcher:
             await self._finish(d, None, "failed", channel, "channel_not_configured")
             return
         breaker = self._breaker(channel)
-        wait = self._limiter(channel).wait(self._clock()) or breaker.wait(self._clock())
+        taken, wait = self._limiter(channel).reserve(self._clock(), within=p.hold_s)
+        if taken:  # now, or soon enough to wait here rather than write a postponement
+            if wait:
+                await self._sleep(wait)
+            wait = 0.0
+        wait = wait or breaker.wait(self._clock())
         if wait:
             reason = "rate_limit" if breaker.state == "closed" else "circuit_open"
             await self._store.postpone(d.id, now + timedelta(seconds=wait), reason)

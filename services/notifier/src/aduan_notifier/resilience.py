@@ -71,11 +71,19 @@ class RateLimiter:
 
     def wait(self, now: float) -> float:
         """0 if a send may go now (spending a token), else the seconds until one is free."""
+        taken, delay = self.reserve(now, within=0.0)
+        return 0.0 if taken else delay
+
+    def reserve(self, now: float, within: float) -> tuple[bool, float]:
+        """Spend the next token if it is free now or within `within` seconds (the bucket lends
+        ahead, so concurrent callers queue one behind the other): (True, seconds to wait before
+        sending). Else nothing is spent: (False, seconds until a token is free)."""
         if self.at is None:
             self.tokens, self.at = self.burst, now
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
         self.at = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return 0.0
-        return (1.0 - self.tokens) / self.rate
+        delay = max(0.0, (1.0 - self.tokens) / self.rate)
+        if delay > within:
+            return False, delay
+        self.tokens -= 1.0
+        return True, delay

@@ -139,8 +139,10 @@ class MongoDeliveryStore:
         self._deliveries = db["deliveries"]
         # The handlers' plans of one batch go in one bulk write (aduan_shared.coalescing).
         self._plans = Writes(self._deliveries)
-        # The dispatcher's concurrent claims: one bulk write and one query.
+        # The dispatcher's concurrent claims and finishes: one bulk write and one query each.
         self._claims, self._claimed = Writes(self._deliveries), Reads(self._deliveries)
+        self._finishes, self._finished = Writes(self._deliveries), Reads(self._deliveries)
+        self._postpones = Writes(self._deliveries)
 
     async def ensure_indexes(self) -> None:
         await self._deliveries.create_index([("status", 1), ("next_attempt_at", 1)])
@@ -192,8 +194,9 @@ class MongoDeliveryStore:
         return [Delivery.from_doc(doc) async for doc in cursor]
 
     async def postpone(self, delivery_id: str, until: datetime, reason: str) -> None:
-        """Not now (breaker open, rate limit, report not known yet): no attempt is counted."""
-        await self._deliveries.update_one(
+        """Not now (breaker open, rate limit, report not known yet): no attempt is counted.
+        The postponements of one step go as one bulk write."""
+        await self._postpones.update_one(
             {"_id": delivery_id, "status": "pending"},
             {"$set": {"next_attempt_at": until, "waiting_for": reason}},
         )
@@ -244,26 +247,40 @@ class MongoDeliveryStore:
         error: str | None = None,
     ) -> bool:
         """sending (with `token`) or, without a token, pending → a final status whose outcome
-        is still to be published; False if the record was not in that state."""
+        is still to be published; False if the record was not in that state.
+
+        A claimed delivery's finish is a conditional write and a read, each coalesced with the
+        other deliveries finishing at once (as `claim`): it took if the record carries our token
+        with our status and error (only `mark_lost` changes a claimed record otherwise, and it
+        writes its own error)."""
         if status not in FINAL:
             raise ValueError(f"{status} is not a final status")
-        match: dict[str, Any] = {"_id": delivery_id}
-        match.update({"status": "sending", "claim": token} if token else {"status": "pending"})
         outcome = "failed" if status == "unknown" else status
-        result = await self._deliveries.update_one(
-            match,
-            {
-                "$set": {
-                    "status": status,
-                    "outcome": outcome,
-                    "channel": channel,
-                    "error": error,
-                    "finished_at": now,
-                    "outcome_published": False,
-                }
-            },
+        update = {
+            "$set": {
+                "status": status,
+                "outcome": outcome,
+                "channel": channel,
+                "error": error,
+                "finished_at": now,
+                "outcome_published": False,
+            }
+        }
+        if token is None:  # pending → final: the match alone says whether it took
+            result = await self._deliveries.update_one(
+                {"_id": delivery_id, "status": "pending"}, update
+            )
+            return result.modified_count == 1
+        await self._finishes.update_one(
+            {"_id": delivery_id, "status": "sending", "claim": token}, update
         )
-        return result.modified_count == 1
+        doc = await self._finished.by_id(delivery_id)
+        return (
+            doc is not None
+            and doc.get("claim") == token
+            and doc.get("status") == status
+            and doc.get("error") == error
+        )
 
     async def mark_lost(self, now: datetime, sending_before: datetime) -> int:
         """`sending` claims older than `sending_before` → `unknown` (never resent)."""
