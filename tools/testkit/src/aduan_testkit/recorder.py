@@ -167,6 +167,10 @@ class RecordingServer:
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
+            # keep-alive, as the real APIs: a client's pooled connection is reused, not one
+            # TCP connection (and one server thread) per request
+            protocol_version = "HTTP/1.1"
+
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
