@@ -19,12 +19,12 @@ from benchmarks.common import (
     memory_mb,
     note,
     percentile,
-    representative_points,
     status,
     table,
 )
-from benchmarks.load import Intake, Sent, Watcher
+from benchmarks.load import Intake, Sent, Watcher, jaki_bodies
 from benchmarks.metrics import Snapshot, deltas, scrape
+from benchmarks.outside import outside_world
 from benchmarks.profile import Profile, print_profile
 from benchmarks.rawhttp import RawHttp
 from benchmarks.stack import PIPELINE, Stack, running_stack
@@ -32,6 +32,9 @@ from pymongo import AsyncMongoClient
 
 DRAIN_TIMEOUT_S = 90.0
 BENCH = "bench (load + watcher)"
+PROVIDERS = "providers (stand-ins)"
+#: Distinct simulated report bodies, sent in turn (each with its own external id).
+BODIES = 5_000
 
 
 @dataclass
@@ -233,12 +236,13 @@ def print_resources(phases: list[Phase], pids: dict[str, int], idle: dict[str, f
         rows,
     )
     if at.accepted:
-        per = (sum(at.cpu.values()) - at.cpu.get(BENCH, 0.0)) / len(at.accepted)
+        outside = at.cpu.get(BENCH, 0.0) + at.cpu.get(PROVIDERS, 0.0)
+        per = (sum(at.cpu.values()) - outside) / len(at.accepted)
         cores = os.cpu_count() or 1
         note(
             f"in '{at.name}' the platform used {per * 1000:.1f} CPU ms per report (load "
-            f"generator excluded): {cores} cores would be saturated at about {cores / per:.0f} "
-            "reports/s, if nothing else ran on them"
+            f"generator and providers excluded): {cores} cores would be saturated at about "
+            f"{cores / per:.0f} reports/s, if nothing else ran on them"
         )
 
 
@@ -325,16 +329,17 @@ def sustained(phase: Phase) -> bool:
     )
 
 
-async def measure(stack: Stack, quick: bool, label: str, full: bool) -> None:
-    """`full`: every phase (10/s, 100/s, the peak day, the ramp, the profile); else the ramp."""
-    points, _ = representative_points()
-    pids = {**stack.pids(), BENCH: os.getpid()}
+async def measure(stack: Stack, quick: bool, label: str, full: bool, providers: int) -> None:
+    """`full`: every phase (10/s, 100/s, the peak day, the ramp, the profile); else the ramp.
+    `providers`: the pid of the notifier's stand-in providers (outside.py)."""
+    bodies = jaki_bodies(BODIES)
+    pids = {**stack.pids(), BENCH: os.getpid(), PROVIDERS: providers}
     raw = RawHttp(stack.url("intake"), connections=128)
     track = RawHttp(stack.url("disposition"), connections=32)
     async with httpx.AsyncClient(timeout=30) as client:
         watcher = Watcher(stack.mongo.url, stack.databases["disposition"], track)
         watching = asyncio.create_task(watcher.run())
-        intake = Intake(client, stack.url("intake"), stack.api_key, points, watcher.watch, raw)
+        intake = Intake(client, stack.url("intake"), stack.api_key, bodies, watcher.watch, raw)
         backlog = Backlog(stack.kafka.bootstrap, [f"aduan-{name}" for name in stack.services])
         await backlog.start()
         db: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
@@ -373,11 +378,12 @@ async def measure(stack: Stack, quick: bool, label: str, full: bool) -> None:
             await track.aclose()
     heading(f"3. e2e — {label}")
     note(
-        f"db: {stack.mongo.server_kind}; 267 representative points in turn, JAKI reports sent "
-        "with a lean keep-alive client; watcher: one query for all pending codes every "
-        f"{watcher.tick_s * 1000:.0f} ms ({watcher.queries:,} queries), so e2e figures carry up "
-        f"to that much detection delay; every {watcher.confirm_every}th case found is also read "
-        "through the citizen's GET /v1/track"
+        f"db: {stack.mongo.server_kind}; {len(bodies):,} simulated JAKI reports in turn (the "
+        "traffic simulator's categories in Jakarta's proportions, points inside kelurahan, no "
+        "photo), sent with a lean keep-alive client; watcher: one query for all pending codes "
+        f"every {watcher.tick_s * 1000:.0f} ms ({watcher.queries:,} queries), so e2e figures "
+        "carry up to that much detection delay; every "
+        f"{watcher.confirm_every}th case found is also read through the citizen's GET /v1/track"
     )
     print_latencies(bench.phases)
     print_resources(bench.phases, pids, bench.idle_pct)
@@ -442,11 +448,11 @@ def main(quick: bool) -> None:
         ("all six services", tuple(s.name for s in SERVICES), True),
         ("intake → geo-router → disposition alone", PIPELINE, False),
     ):
-        with running_stack(services) as stack:
+        with outside_world() as providers, running_stack(services, providers.env) as stack:
             started = {
                 n: p.started_in_s
                 for n, p in {"kafka": stack.kafka, "db": stack.mongo, **stack.services}.items()
             }
             note(f"{label}: started in (s): " + ", ".join(f"{n} {s}" for n, s in started.items()))
-            asyncio.run(measure(stack, quick, label, full))
+            asyncio.run(measure(stack, quick, label, full, providers.pid))
         status("e2e: everything stopped")

@@ -29,13 +29,13 @@ class JsonIntake(Intake):
     def __init__(
         self, client: httpx.AsyncClient, url: str, api_key: str, raw: RawHttp | None = None
     ) -> None:
-        point = [(LOCATION["lat"], LOCATION["lon"])]
-        super().__init__(client, url, api_key, point, _ignore, raw)
-
-    def payload(self) -> dict[str, Any]:
-        body = super().payload()
-        body["description"] = "Jalan berlubang di depan sekolah"
-        return body
+        body = {
+            "channel": "jaki",
+            "category": "Jalan",
+            "description": "Jalan berlubang di depan sekolah",
+            "location": LOCATION,
+        }
+        super().__init__(client, url, api_key, [body], _ignore, raw)
 
 
 class PhotoIntake(JsonIntake):

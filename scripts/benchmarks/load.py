@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -10,7 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from benchmarks.common import Point, Progress
+from aduan_simulator import CATEGORY_MIX, Credentials, Shares
+from aduan_simulator.channels import HttpSend, form_report
+from aduan_simulator.complaints import ComplaintFactory
+from aduan_simulator.places import Places
+from benchmarks.common import Progress
 from benchmarks.rawhttp import RawHttp
 from pymongo import AsyncMongoClient
 
@@ -31,21 +37,44 @@ class Sent:
         return None if self.accepted is None else self.accepted - self.due
 
 
+def jaki_bodies(n: int, seed: int = 2024) -> list[dict[str, Any]]:
+    """`n` JAKI report bodies from the traffic simulator (tools/simulator): categories in
+    Jakarta's proportions, points drawn inside kelurahan weighted as the simulator weights them,
+    its texts, public or private, with the reporter's name and phone as the app sends them. The
+    photo share is 0: the lean client sends JSON only (intake's own section measures photos)."""
+    places = Places.from_city()
+    factory = ComplaintFactory(
+        places,
+        {"jaki": 1.0},
+        dict(CATEGORY_MIX),
+        Shares(photo=0.0),
+        random.Random(seed),
+        "bench",
+    )
+    credentials = Credentials("", {}, "", "", "")  # the body only: headers are the Intake's
+    bodies = []
+    for _ in range(n):
+        send = form_report(factory.make("jaki"), credentials).send
+        assert isinstance(send, HttpSend) and send.body is not None
+        bodies.append(json.loads(send.body))
+    return bodies
+
+
 class Intake:
-    """Posts JAKI reports over the representative points, each with a unique external_id:
-    with the lean client `raw` when given (rawhttp: its CPU does not decide the latency it
-    measures at hundreds of reports/s), else with httpx."""
+    """Posts JAKI report bodies in turn, each with a unique external_id: with the lean client
+    `raw` when given (rawhttp: its CPU does not decide the latency it measures at hundreds of
+    reports/s), else with httpx."""
 
     def __init__(
         self,
         client: httpx.AsyncClient,
         url: str,
         api_key: str,
-        points: Sequence[Point],
+        bodies: Sequence[dict[str, Any]],
         on_accepted: Callable[[Sent], None],
         raw: RawHttp | None = None,
     ) -> None:
-        self.client, self.url, self.points = client, url + "/v1/reports", points
+        self.client, self.url, self.bodies = client, url + "/v1/reports", bodies
         self.raw = raw
         self.on_accepted = on_accepted  # called at once with each 202 (the watcher starts then)
         self.headers = {"X-Api-Key": api_key}
@@ -54,14 +83,7 @@ class Intake:
 
     def payload(self) -> dict[str, Any]:
         i, self.count = self.count, self.count + 1
-        lat, lon = self.points[i % len(self.points)]
-        return {
-            "channel": "jaki",
-            "external_id": f"bench-{self.run_id}-{i}",
-            "category": "Jalan",
-            "description": "Jalan berlubang dekat pertigaan, bahaya untuk pengendara motor",
-            "location": {"lat": lat, "lon": lon},
-        }
+        return {**self.bodies[i % len(self.bodies)], "external_id": f"bench-{self.run_id}-{i}"}
 
     async def send(self, due: float | None = None) -> Sent:
         sent = Sent(due if due is not None else time.perf_counter())
