@@ -219,7 +219,10 @@ async def test_routing_and_clock_index_on_the_real_database(db: AsyncDatabase[Do
     assert stored is not None and [type(e) for e in stored] == [ReportRouted]
     assert await clocks.reports_due_in("2026-11") == sorted([str(late), str(on_time)])
     assert await clocks.reports_due_in("2026-12") == []
-    assert await clocks.open_arrivals() == [("kelurahan", T0)]
+    # the gauges' backlog, counted by the server: the running clock, aged as of each instant
+    # (a bucket holds ages from its lower bound up to, not including, its upper bound)
+    for days, bucket in ((0.5, "0-1d"), (1, "1-3d"), (2.9, "1-3d"), (3, "3-4d"), (6, "6d+")):
+        assert await clocks.open_backlog(T0 + timedelta(days=days)) == {("kelurahan", bucket): 1}
     outcomes = await clocks.outcomes(T0, T0 + timedelta(days=30))
     assert outcomes == {("kelurahan", "running"): 1, ("sudin", "on_time"): 1}
 

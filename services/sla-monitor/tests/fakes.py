@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
@@ -10,7 +11,7 @@ from typing import Any
 from aduan_shared.events import Event, ReportRouted
 from aduan_sla_monitor.adapters.store import ReportEvents, SignalRow
 from aduan_sla_monitor.clock import Recorded
-from aduan_sla_monitor.views import ClockRow
+from aduan_sla_monitor.views import ClockRow, age_bucket
 
 
 def version(e: Recorded) -> int:
@@ -76,12 +77,14 @@ class MemoryClocks:
     async def reports_due_in(self, month: str) -> list[str]:
         return sorted({r.report_id for r in self.rows.values() if r.deadline_month == month})
 
-    async def open_arrivals(self) -> list[tuple[str, datetime]]:
-        return [
-            (r.unit_kind, r.arrived_at)
-            for r in self.rows.values()
-            if r.kind == "response" and r.outcome == "running"
-        ]
+    async def open_backlog(self, now: datetime) -> dict[tuple[str, str], int]:
+        return dict(
+            Counter(
+                (r.unit_kind, age_bucket(r.arrived_at, now))
+                for r in self.rows.values()
+                if r.kind == "response" and r.outcome == "running"
+            )
+        )
 
     async def outcomes(self, since: datetime, until: datetime) -> dict[tuple[str, str], int]:
         out: dict[tuple[str, str], int] = {}

@@ -13,14 +13,13 @@ The warnings and breaches themselves are counted when sent (`signals_sent_total{
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import timedelta
 
 from aduan_shared.metrics import ServiceMetrics
 
 from aduan_sla_monitor.adapters.store import ClockIndex
 from aduan_sla_monitor.scanner import Now, utc_now
-from aduan_sla_monitor.views import AGE_BUCKETS, age_bucket
+from aduan_sla_monitor.views import AGE_BUCKETS
 
 UNIT_KINDS = ("kelurahan", "kecamatan", "kota", "dinas", "sudin")
 
@@ -45,12 +44,10 @@ class SlaGauges:
 
     async def recount(self) -> None:
         now = self._now()
-        backlog = Counter(
-            (kind, age_bucket(arrived, now)) for kind, arrived in await self._clocks.open_arrivals()
-        )
+        backlog = await self._clocks.open_backlog(now)
         for kind in sorted({k for k, _ in backlog} | set(UNIT_KINDS)):
             for label, _ in AGE_BUCKETS:
-                self.open.labels(kind, label).set(backlog[(kind, label)])
+                self.open.labels(kind, label).set(backlog.get((kind, label), 0))
         outcomes = await self._clocks.outcomes(now - self._window, now)
         for kind in sorted({k for k, _ in outcomes} | set(UNIT_KINDS)):
             met = outcomes.get((kind, "on_time"), 0)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aduan_shared.bulk import restate
@@ -38,7 +38,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from aduan_sla_monitor.clock import Recorded
-from aduan_sla_monitor.views import ClockRow
+from aduan_sla_monitor.views import AGE_BUCKETS, ClockRow
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,7 @@ class ClockIndex(Protocol):
 
     async def reports_due_in(self, month: str) -> list[str]: ...
 
-    async def open_arrivals(self) -> list[tuple[str, datetime]]: ...
+    async def open_backlog(self, now: datetime) -> dict[tuple[str, str], int]: ...
 
     async def outcomes(self, since: datetime, until: datetime) -> dict[tuple[str, str], int]: ...
 
@@ -289,12 +289,37 @@ class MongoClockIndex:
         found = await self._clocks.distinct("report_id", {"deadline_month": month})
         return sorted(str(r) for r in found)
 
-    async def open_arrivals(self) -> list[tuple[str, datetime]]:
-        """(unit kind, arrival) of every response clock still running (the units' backlog)."""
-        cursor = self._clocks.find(
-            {"kind": "response", "outcome": "running"}, {"unit_kind": 1, "arrived_at": 1}
-        )
-        return [(d["unit_kind"], d["arrived_at"]) async for d in cursor]
+    async def open_backlog(self, now: datetime) -> dict[tuple[str, str], int]:
+        """Response clocks still running (the units' backlog), counted by unit kind and age
+        bucket (`views.AGE_BUCKETS`) as of `now`: one aggregation, counted by the server, with
+        a facet per bucket (arrived after `now` - its upper bound, at or before `now` - its
+        lower bound)."""
+        facets: dict[str, list[Document]] = {}
+        lower = None
+        for label, upper in AGE_BUCKETS:
+            arrived: Document = {}
+            if upper != float("inf"):
+                arrived["$gt"] = now - timedelta(days=upper)
+            if lower is not None:
+                arrived["$lte"] = now - timedelta(days=lower)
+            match: Document = {"arrived_at": arrived} if arrived else {}
+            facets[label] = [
+                {"$match": match},
+                {"$group": {"_id": "$unit_kind", "n": {"$sum": 1}}},
+            ]
+            lower = upper
+        pipeline: list[Document] = [
+            {"$match": {"kind": "response", "outcome": "running"}},
+            {"$project": {"unit_kind": 1, "arrived_at": 1}},
+            {"$facet": facets},
+        ]
+        cursor = await self._clocks.aggregate(pipeline)
+        out: dict[tuple[str, str], int] = {}
+        async for doc in cursor:
+            for label, groups in doc.items():
+                for g in groups:
+                    out[(g["_id"], label)] = int(g["n"])
+        return out
 
     async def outcomes(self, since: datetime, until: datetime) -> dict[tuple[str, str], int]:
         """Response clocks with a deadline in [since, until], counted by unit kind and outcome."""
