@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import sys
 import threading
 import time
 from collections import deque
@@ -126,7 +127,7 @@ class RecordingServer:
         )
 
     def start(self) -> RecordingServer:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        server = _Server(("127.0.0.1", 0), self._handler())
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name=self.name, daemon=True)
@@ -189,6 +190,15 @@ class RecordingServer:
                 return None
 
         return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone while its kept-alive connection waited (a killed notifier) is no
+        error of the server's; anything else is printed as usual."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 @contextmanager
