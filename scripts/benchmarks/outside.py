@@ -61,12 +61,15 @@ def outside_world() -> Iterator[Providers]:
 
 
 def _serve() -> None:
+    import logging
     import warnings
 
     from aduan_devstack.infra import free_port
     from aduan_testkit.outside import OutsideWorld
 
-    warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")  # loopback only
+    # loopback only: aiosmtpd's notices about AUTH without TLS are not news here
+    warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     with OutsideWorld.running(free_port()) as world:
         print(json.dumps(world.notifier_env()), flush=True)
         sys.stdin.read()  # until the bench closes our stdin (or exits)
