@@ -208,6 +208,9 @@ def _platform(
     base["ADUAN_CITY_DIR"] = str(JAKARTA_CONFIG)
     base["ADUAN_BOUNDARIES_DIR"] = str(JAKARTA)
     base["LOG_FORMAT"] = "json"
+    # Tests restart the broker and the database under the platform: a consumer that stalls
+    # for good is replaced after 20 s rather than a minute (aduan_shared.consumer_watch).
+    base["KAFKA_CONSUMER_STALL_S"] = "20"
     base |= extra_env or {}
     procs: dict[str, ServiceProcess] = {}
     urls: dict[str, str] = {}

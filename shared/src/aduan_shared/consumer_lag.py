@@ -18,6 +18,12 @@ consumes, and sets
 Measured from the broker, not from the consumers' positions in memory: every replica of a
 service reports the same numbers for its group (dashboards take `max`, never `sum`), and a
 replica that stopped consuming still shows its group falling behind.
+
+Each measurement also watches the process's own consumers (`aduan_shared.consumer_watch`): one
+the broker no longer counts in its group, or one with messages waiting on its partitions that
+started no batch, for `KAFKA_CONSUMER_STALL_S`, is restarted, logged as
+`consumer_stalled_restarting` and counted in `aduan_<service>_consumer_restarts_total{group,
+stall}`.
 """
 
 from __future__ import annotations
@@ -32,12 +38,17 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from aduan_shared.background import Periodic
+from aduan_shared.consumer_watch import ConsumerView, Stall, StallWatch
+from aduan_shared.consuming import batches_started
 from aduan_shared.events import dlq_topic
 from aduan_shared.logging import get_logger
 from aduan_shared.metrics import ServiceMetrics
 from aduan_shared.settings import KafkaSettings
 
 log = get_logger(__name__)
+
+#: How long stopping a stalled consumer, or starting its replacement, may take.
+RESTART_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,23 @@ def topic_partitions(described: Iterable[Mapping[str, Any]]) -> list[TopicPartit
     return sorted(found)
 
 
+async def group_members(admin: AIOKafkaAdminClient, group: str) -> set[str]:
+    """The member ids the broker lists in consumer group `group` (none for an empty group)."""
+    members: set[str] = set()
+    for response in await admin.describe_consumer_groups([group]):
+        for described in response.to_object()["groups"]:
+            if described.get("group", described.get("group_id")) == group:
+                members.update(m["member_id"] for m in described.get("members", ()))
+    return members
+
+
+def _member_id(consumer: AIOKafkaConsumer) -> str:
+    """The member id the consumer's group coordinator was given ("" before it joined). Read
+    from aiokafka's coordinator (`_coordinator`, pinned version: uv.lock)."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    return str(getattr(coordinator, "member_id", "") or "")
+
+
 @dataclass(frozen=True)
 class Reading:
     """One measurement: lag per (group, topic, partition) and size per DLQ topic."""
@@ -155,12 +183,16 @@ class ConsumerLag:
         settings: KafkaSettings,
         metrics: ServiceMetrics,
         interval_s: float | None = None,
+        stall_after_s: float | None = None,
     ) -> None:
         self._broker = broker
         self._settings = settings
         self._client_id = f"aduan-{metrics.service}-lag"
         self._metrics = metrics
         self._interval_s = interval_s or settings.kafka_lag_interval_s
+        self._watch = StallWatch(stall_after_s or settings.kafka_consumer_stall_s)
+        self._restarts: Any = None  # the counter, made with the gauges
+        self._not_started: list[Any] = []  # subscribers whose restart failed to start them
         self._gauges: LagGauges | None = None
         self._subs: list[Subscription] = []
         self._admin: AIOKafkaAdminClient | None = None
@@ -177,6 +209,11 @@ class ConsumerLag:
         if not self._subs:
             return
         self._gauges = LagGauges(self._metrics)
+        self._restarts = self._metrics.counter(
+            "consumer_restarts",
+            "Consumers restarted by the service because they stalled (consumer_watch.py)",
+            ("group", "stall"),
+        )
         self._loop = Periodic("consumer-lag", self.refresh, self._interval_s)
         await self._loop.start()
 
@@ -187,16 +224,61 @@ class ConsumerLag:
         await self._close()
 
     async def refresh(self) -> Reading:
-        """Measure once and set the gauges."""
+        """Measure once, set the gauges, and restart a consumer that stalled."""
         async with self._lock:
             try:
                 reading = await self.measure()
+                assert self._gauges is not None
+                self._gauges.set(reading, time.time())
+                await self._watch_consumers(reading)
             except Exception:
+                self._watch.forget()  # a failed measurement tells nothing: start over
                 await self._close()  # reconnect from scratch next time
                 raise
-        assert self._gauges is not None
-        self._gauges.set(reading, time.time())
         return reading
+
+    async def _watch_consumers(self, reading: Reading) -> None:
+        for sub in list(self._not_started):  # a restart that could not start it: again
+            await asyncio.wait_for(sub.start(), RESTART_TIMEOUT_S)
+            self._not_started.remove(sub)
+        admin, _ = await self._clients()
+        for sub in getattr(self._broker, "subscribers", ()):
+            group, consumer = getattr(sub, "group_id", None), getattr(sub, "consumer", None)
+            if not group or consumer is None:
+                continue
+            group = str(group)
+            view = ConsumerView(
+                group=group,
+                member=_member_id(consumer) in await group_members(admin, group),
+                behind=any(
+                    reading.lags.get((group, tp.topic, tp.partition), 0) > 0
+                    for tp in consumer.assignment()
+                ),
+                batches=batches_started(group),
+            )
+            stall = self._watch.observe(view, time.monotonic())
+            if stall is not None:
+                await self._restart(sub, group, stall)
+
+    async def _restart(self, sub: Any, group: str, stall: Stall) -> None:
+        log.error(
+            "consumer_stalled_restarting",
+            group=group,
+            stall=stall,
+            after_s=self._watch.stall_after_s,
+        )
+        self._restarts.labels(group, stall).inc()
+        self._watch.forget(group)
+        try:
+            await asyncio.wait_for(sub.stop(), RESTART_TIMEOUT_S)
+        except Exception as exc:  # a stuck consumer may not close: its replacement goes on
+            log.warning("stalled_consumer_close_failed", group=group, error=repr(exc))
+        try:
+            await asyncio.wait_for(sub.start(), RESTART_TIMEOUT_S)
+        except Exception:
+            self._not_started.append(sub)
+            raise
+        log.warning("consumer_restarted", group=group)
 
     async def measure(self) -> Reading:
         admin, consumer = await self._clients()

@@ -17,6 +17,7 @@ the batch is done, rewinds the batch (its handled events come again, and handler
 # which refer to a local schema
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -42,6 +43,15 @@ BATCH_MAX_RECORDS = 200
 #: How long an empty fetch waits for records (and the consumer sleeps after it), in ms: the
 #: extra latency an event arriving at an idle service can see.
 BATCH_WAIT_MS = 20
+
+#: Batches started per consumer group in this process: the consumer's sign of life that
+#: `ConsumerLag` watches (`aduan_shared.consumer_watch`).
+_batches_started: Counter[str] = Counter()
+
+
+def batches_started(group_id: str) -> int:
+    """How many batches this process started handling for the consumer group `group_id`."""
+    return _batches_started[group_id]
 
 
 class Subscriptions:
@@ -89,6 +99,8 @@ class Subscriptions:
             },
         }
         handlers = dict(self._handlers)
+        options = subscriber_options(self.group)
+        group_id = options["group_id"]
 
         @router.subscriber(
             *handlers,
@@ -98,11 +110,12 @@ class Subscriptions:
             max_records=self.max_records,
             batch_timeout_ms=BATCH_WAIT_MS,
             decoder=_undecoded,
-            **subscriber_options(self.group),
+            **options,
         )
         async def on_batch(
             bodies: Annotated[list[Any], WithJsonSchema(documented)], msg: KafkaMessage
         ) -> None:
+            _batches_started[group_id] += 1
             await handle_batch(msg.raw_message, handlers)
 
         return router

@@ -38,6 +38,9 @@ class KafkaSettings(BaseSettings):
     kafka_ready_timeout_s: float = Field(default=2.0, alias="KAFKA_READY_TIMEOUT_S", gt=0)
     #: How often a service measures its consumer groups' lag and its DLQs (consumer_lag.py).
     kafka_lag_interval_s: float = Field(default=10.0, alias="KAFKA_LAG_INTERVAL_S", gt=0)
+    #: How long a consumer may stay outside its group, or idle with messages waiting on its
+    #: partitions, before its service restarts it (consumer_watch.py).
+    kafka_consumer_stall_s: float = Field(default=60.0, alias="KAFKA_CONSUMER_STALL_S", gt=0)
     #: How long a service waits at start-up for an unreachable broker before it exits; 0 = for
     #: ever. Services and Kafka start in any order (service.py, `start_with_retry`).
     kafka_startup_timeout_s: float = Field(default=300.0, alias="KAFKA_STARTUP_TIMEOUT_S", ge=0)
