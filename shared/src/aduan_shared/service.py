@@ -32,6 +32,7 @@ from uvicorn.config import STARTUP_FAILURE
 from aduan_shared.auth import JwtVerifier
 from aduan_shared.background import Runner
 from aduan_shared.consumer_lag import ConsumerLag
+from aduan_shared.diagnostics import install_task_dump
 from aduan_shared.errors import PROBLEM_JSON, install_problem_handlers
 from aduan_shared.events import Event
 from aduan_shared.kafka import EventPublisher, create_broker
@@ -126,6 +127,7 @@ def build_app(parts: ServiceParts) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_task_dump(asyncio.get_running_loop())  # `kill -USR1`: where each task waits
         for hook in parts.on_startup:
             await hook()
         await start_with_retry(
