@@ -4,12 +4,44 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 
 CORRELATION_HEADER = "X-Correlation-Id"
+
+#: Loggers whose repeated lines are held back (`RepeatFilter`): while the broker is away,
+#: aiokafka logs the same few lines every retry (100 ms) from every client of every service.
+REPEATING = ("aiokafka", "kafka")
+
+
+class RepeatFilter(logging.Filter):
+    """Lets one line per (logger, level, message template) of the `REPEATING` loggers through
+    per `window_s`, and holds back the others; the first let through after the window says how
+    many were held back (`… [12 more like this held back]`). Other loggers pass untouched."""
+
+    def __init__(self, window_s: float = 10.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.window_s = window_s
+        self._clock = clock
+        self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}  # → (let through, held)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(REPEATING):
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = self._clock()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen[0] < self.window_s:
+            self._seen[key] = (seen[0], seen[1] + 1)
+            return False
+        if seen is not None and seen[1]:
+            record.msg = f"{record.msg} [{seen[1]} more like this held back]"
+        self._seen[key] = (now, 0)
+        return True
 
 
 def configure_logging(service: str, fmt: str = "console", level: str = "INFO") -> None:
@@ -42,6 +74,7 @@ def configure_logging(service: str, fmt: str = "console", level: str = "INFO") -
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
