@@ -4,7 +4,9 @@ A consumer can stop for good while its service stays up and ready: once in `make
 the broker was killed and started again while its group coordinator was still loading, one
 service's aiokafka consumer stopped heartbeating, was removed from its group by the broker, and
 never joined again; no error was raised or logged, HTTP still answered, and its topics' lag grew
-for a quarter of an hour. Kubernetes cannot see that from `/healthz` or `/readyz`.
+for a quarter of an hour. Kubernetes cannot see that from `/healthz` or `/readyz`. Others see
+it too (aio-libs/aiokafka#1154: a consumer stuck after a broker restart or a rebalance, with no
+public sign of it), and aiokafka 0.14.0, the newest release, has no fix.
 
 So every service watches its own consumer, from what `ConsumerLag` already measures on the
 broker every `KAFKA_LAG_INTERVAL_S`. A consumer is stalled when, for `KAFKA_CONSUMER_STALL_S`:
