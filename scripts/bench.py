@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
-SECTIONS = ("geo", "db", "e2e", "intake", "public", "faults")
+SECTIONS = ("geo", "db", "e2e", "intake", "http", "public", "faults")
 
 
 def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -23,13 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=SECTIONS, help="run one section only")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # the `benchmarks` folder
-    from benchmarks import db, e2e, faults, geo, intake, public
+    from benchmarks import db, e2e, faults, geo, http_client, intake, public
 
     runners = {
         "geo": geo.main,
         "db": db.main,
         "e2e": e2e.main,
         "intake": intake.main,
+        "http": http_client.main,
         "public": public.main,
         "faults": faults.main,
     }

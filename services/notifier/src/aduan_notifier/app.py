@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 from aduan_shared.events import NotificationSent
 from aduan_shared.logging import get_logger
 from aduan_shared.service import ServiceParts, build_app, service_core
@@ -23,7 +22,7 @@ from aduan_notifier.metrics import DeliveryMetrics
 from aduan_notifier.outcomes import OutcomePublisher
 from aduan_notifier.resolver import Resolver
 from aduan_notifier.routing import EMAIL, JAKI, LAPOR, META, SMS, UNIT_WEBHOOK, WHATSAPP, X_DM
-from aduan_notifier.senders.base import Sender
+from aduan_notifier.senders.base import HttpClient, Sender
 from aduan_notifier.senders.email import EmailSender, SmtpConfig
 from aduan_notifier.senders.jaki import JakiSender
 from aduan_notifier.senders.lapor import LaporSender
@@ -40,7 +39,7 @@ log = get_logger(__name__)
 DESCRIPTION = "Tells reporters and units what happened, on their own channel, at most once."
 
 
-def create_senders(settings: Settings, client: httpx.AsyncClient) -> dict[str, Sender]:
+def create_senders(settings: Settings, client: HttpClient) -> dict[str, Sender]:
     """The senders whose endpoint and credential are configured (the others stay unused)."""
     s = settings
     smtp = SmtpConfig(
@@ -115,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if units.empty:
         log.warning("unit_contacts_missing", path=str(settings.contacts_path()))
     vault = MongoVaultReader(core.mongo, settings.vault_database, key)
-    client = httpx.AsyncClient(timeout=settings.send_timeout_s, follow_redirects=False)
+    client = HttpClient(settings.send_timeout_s)
     dispatcher = Dispatcher(
         deliveries,
         Resolver(vault, units, origins, timedelta(seconds=settings.origin_wait_s)),

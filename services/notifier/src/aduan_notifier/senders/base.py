@@ -1,4 +1,4 @@
-"""What every sender shares: the outbound message, the two kinds of failure, HTTP and HMAC."""
+"""What every sender shares: the outbound message, the kinds of failure, HTTP and HMAC."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import httpx
+import aiohttp
 
 SIGNATURE_HEADER = "X-Aduan-Signature"
 
@@ -64,31 +64,64 @@ def json_body(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+class HttpClient:
+    """The providers' HTTP client: one aiohttp session, its connections kept alive and shared by
+    every sender, made at the first request (a session belongs to the running event loop).
+
+    aiohttp, not httpx: the notifier sends a few messages per report, and httpx spent 1.0 CPU
+    ms on a POST alone and 1.6-2.7 ms with 8-32 at once, against 0.15-0.3 ms for this client
+    (`make bench --only http`). `timeout_s` bounds a whole request; getting a connection (a new
+    one, or a free one from the pool) may take half of it.
+    """
+
+    def __init__(self, timeout_s: float, max_connections: int = 100) -> None:
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s, connect=timeout_s / 2)
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=5),
+                timeout=self.timeout,
+                raise_for_status=False,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
 async def post(
-    client: httpx.AsyncClient,
+    client: HttpClient,
     url: str,
     *,
     body: bytes,
     headers: Mapping[str, str],
     params: Mapping[str, str] | None = None,
-) -> httpx.Response:
-    """POST and classify: 2xx returns; 429, 5xx and a request that never left (no connection)
-    are Transient; a timeout or a cut once the request may have gone is Unknown; other statuses
-    Permanent. Response bodies are not recorded (a provider may echo the address)."""
+) -> int:
+    """POST and classify: 2xx returns the status; 429, 5xx and a request that never left (no
+    connection, or none free in time) are Transient; a timeout or a cut once the request may
+    have gone is Unknown; other statuses (redirects included) Permanent. Response bodies are
+    read and dropped, never recorded (a provider may echo the address)."""
     try:
-        response = await client.post(
+        async with client.session().post(
             url,
-            content=body,
+            data=body,
             headers={"Content-Type": "application/json", **headers},
             params=params,
-        )
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            allow_redirects=False,
+        ) as response:
+            status = response.status
+            await response.read()  # so the connection goes back to the pool
+    except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError) as exc:
         raise Transient(f"not sent: {type(exc).__name__}") from exc
-    except httpx.TransportError as exc:  # read/write timeouts included
+    except (TimeoutError, aiohttp.ClientError) as exc:  # read timeout, cut, bad answer
         raise Unknown(f"may have been sent: {type(exc).__name__}") from exc
-    if response.is_success:
-        return response
-    status = response.status_code
+    if 200 <= status < 300:
+        return status
     if status == 429 or status >= 500:
         raise Transient(f"http {status}")
     raise Permanent(f"http {status}")

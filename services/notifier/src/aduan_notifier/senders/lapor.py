@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import httpx
-
-from aduan_notifier.senders.base import Outbound, json_body, post
+from aduan_notifier.senders.base import HttpClient, Outbound, json_body, post
 
 
 class LaporSender:
-    def __init__(self, client: httpx.AsyncClient, url: str, api_key: str) -> None:
+    def __init__(self, client: HttpClient, url: str, api_key: str) -> None:
         self._client, self._url, self._key = client, url.rstrip("/"), api_key
 
     async def send(self, address: Mapping[str, str], message: Outbound) -> None:

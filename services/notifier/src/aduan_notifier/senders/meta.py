@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import httpx
-
-from aduan_notifier.senders.base import Outbound, json_body, post
+from aduan_notifier.senders.base import HttpClient, Outbound, json_body, post
 
 
 class MetaSender:
-    def __init__(self, client: httpx.AsyncClient, graph_url: str, token: str, page_id: str) -> None:
+    def __init__(self, client: HttpClient, graph_url: str, token: str, page_id: str) -> None:
         self._client, self._graph = client, graph_url.rstrip("/")
         self._token, self._page_id = token, page_id
 

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import httpx
-
-from aduan_notifier.senders.base import SIGNATURE_HEADER, Outbound, json_body, post, sign
+from aduan_notifier.senders.base import (
+    SIGNATURE_HEADER,
+    HttpClient,
+    Outbound,
+    json_body,
+    post,
+    sign,
+)
 
 
 class UnitWebhookSender:
-    def __init__(self, client: httpx.AsyncClient, secret: str) -> None:
+    def __init__(self, client: HttpClient, secret: str) -> None:
         self._client, self._secret = client, secret
 
     async def send(self, address: Mapping[str, str], message: Outbound) -> None:

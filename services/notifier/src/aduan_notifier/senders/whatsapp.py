@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import httpx
-
-from aduan_notifier.senders.base import Outbound, json_body, post
+from aduan_notifier.senders.base import HttpClient, Outbound, json_body, post
 
 
 class WhatsAppSender:
     def __init__(
-        self, client: httpx.AsyncClient, graph_url: str, token: str, phone_number_id: str
+        self, client: HttpClient, graph_url: str, token: str, phone_number_id: str
     ) -> None:
         self._client, self._graph = client, graph_url.rstrip("/")
         self._token, self._phone_number_id = token, phone_number_id

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import httpx
-
-from aduan_notifier.senders.base import Outbound, json_body, post
+from aduan_notifier.senders.base import HttpClient, Outbound, json_body, post
 
 
 class XDmSender:
-    def __init__(self, client: httpx.AsyncClient, api_url: str, token: str) -> None:
+    def __init__(self, client: HttpClient, api_url: str, token: str) -> None:
         self._client, self._api, self._token = client, api_url.rstrip("/"), token
 
     async def send(self, address: Mapping[str, str], message: Outbound) -> None:
