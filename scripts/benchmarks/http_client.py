@@ -4,7 +4,8 @@ The notifier sends each citizen's and unit's message with one POST to a provider
 WhatsApp, JAKI, units' webhooks), a few per report. Its senders used httpx; they use aiohttp
 (`aduan_notifier.senders.base.post`). Both clients post the same JSON body to the same provider
 stand-in, a minimal keep-alive HTTP/1.1 server in a process of its own, at 1, 8 and 32 requests
-at once (the dispatcher's default concurrency is 8; the e2e section runs it at 32). Only the
+at once (the dispatcher's default concurrency is 8; it ran at 32 in the e2e section while it
+sent with httpx, to keep up). Only the
 client's process is measured (CPU seconds from getrusage).
 """
 

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: The stand-ins take any rate, so the notifier is paced by its work, not by a provider's limit
-#: (the fault test does the same), and 32 sends at once from steps of 200 (defaults 8 and 50,
-#: sized for real providers' limits of 1-20 messages a second).
+#: (the fault test does the same). It sends with its own defaults (8 at once, steps of 50): on
+#: httpx it needed 32 and 200 to keep up, on aiohttp it does not.
 RATE_LIMITS = dict.fromkeys(
     ("sms", "whatsapp", "x_dm", "meta", "email", "lapor", "jaki", "unit_webhook"), 500.0
 )
-DISPATCH = {"NOTIFIER_DISPATCH_CONCURRENCY": "32", "NOTIFIER_DISPATCH_BATCH": "200"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,6 @@ def outside_world() -> Iterator[Providers]:
             raise RuntimeError(f"the providers' stand-ins did not start (exit {proc.wait()})")
         env: dict[str, str] = json.loads(line)
         env["NOTIFIER_RATE_LIMITS"] = json.dumps(RATE_LIMITS)
-        env.update(DISPATCH)
         yield Providers(env, proc.pid)
     finally:
         if proc.stdin is not None:
