@@ -125,3 +125,10 @@ async def post(
     if status == 429 or status >= 500:
         raise Transient(f"http {status}")
     raise Permanent(f"http {status}")
+
+
+async def post_signed(client: HttpClient, url: str, secret: str, body: bytes, key: str) -> int:
+    """`post` with the Aduan webhook signature (`X-Aduan-Signature`) and `Idempotency-Key: key`,
+    as the JAKI backend and the units' webhooks take it."""
+    headers = {SIGNATURE_HEADER: sign(secret, body), "Idempotency-Key": key}
+    return await post(client, url, body=body, headers=headers)

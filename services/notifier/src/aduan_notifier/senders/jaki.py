@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aduan_notifier.senders.base import (
-    SIGNATURE_HEADER,
-    HttpClient,
-    Outbound,
-    json_body,
-    post,
-    sign,
-)
+from aduan_notifier.senders.base import HttpClient, Outbound, json_body, post_signed
 
 
 class JakiSender:
@@ -34,5 +27,4 @@ class JakiSender:
                 "delivery_id": message.key,
             }
         )
-        headers = {SIGNATURE_HEADER: sign(self._secret, body), "Idempotency-Key": message.key}
-        await post(self._client, self._url, body=body, headers=headers)
+        await post_signed(self._client, self._url, self._secret, body, message.key)

@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aduan_notifier.senders.base import (
-    SIGNATURE_HEADER,
-    HttpClient,
-    Outbound,
-    json_body,
-    post,
-    sign,
-)
+from aduan_notifier.senders.base import HttpClient, Outbound, json_body, post_signed
 
 
 class UnitWebhookSender:
@@ -33,5 +26,4 @@ class UnitWebhookSender:
                 "message": message.text,
             }
         )
-        headers = {SIGNATURE_HEADER: sign(self._secret, body), "Idempotency-Key": message.key}
-        await post(self._client, address["url"], body=body, headers=headers)
+        await post_signed(self._client, address["url"], self._secret, body, message.key)
