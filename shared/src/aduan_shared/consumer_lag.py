@@ -122,6 +122,18 @@ async def group_members(admin: AIOKafkaAdminClient, group: str) -> set[str]:
     return members
 
 
+def _abandon(consumer: AIOKafkaConsumer | None) -> None:
+    """Stop the group work of a consumer that could not be closed (its coordination stuck), so
+    it stops heartbeating: the broker then drops it from the group after the session timeout
+    instead of holding its replacement's rebalance open. Reaches into aiokafka's coordinator
+    (`_coordinator`, pinned version: uv.lock)."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    for name in ("_heartbeat_task", "_coordination_task", "_commit_refresh_task"):
+        task = getattr(coordinator, name, None)
+        if isinstance(task, asyncio.Task) and not task.done():
+            task.cancel()
+
+
 def _member_id(consumer: AIOKafkaConsumer) -> str:
     """The member id the consumer's group coordinator was given ("" before it joined). Read
     from aiokafka's coordinator (`_coordinator`, pinned version: uv.lock)."""
@@ -269,10 +281,19 @@ class ConsumerLag:
         )
         self._restarts.labels(group, stall).inc()
         self._watch.forget(group)
+        old = getattr(sub, "consumer", None)
+        # The consume loop first, with the batch it holds: a stalled batch may never end, and
+        # the subscriber's stop would wait for it (FastStream's graceful timeout, 15 s).
+        loops = [t for t in getattr(sub, "tasks", ()) if not t.done()]
+        for task in loops:
+            task.cancel()
+        if loops:
+            await asyncio.wait(loops, timeout=RESTART_TIMEOUT_S)
         try:
             await asyncio.wait_for(sub.stop(), RESTART_TIMEOUT_S)
         except Exception as exc:  # a stuck consumer may not close: its replacement goes on
             log.warning("stalled_consumer_close_failed", group=group, error=repr(exc))
+            _abandon(old)
         try:
             await asyncio.wait_for(sub.start(), RESTART_TIMEOUT_S)
         except Exception:
