@@ -409,7 +409,7 @@ async def measure(stack: Stack, quick: bool, label: str, full: bool, providers: 
 
 async def ramp(bench: Bench, quick: bool) -> float | None:
     """Offer rising rates until one is not sustained; return the highest that was."""
-    rates = (50, 100, 150) if quick else (50, 75, 100, 125, 150, 200, 300, 400, 500)
+    rates = (50, 100, 150) if quick else (50, 75, 100, 125, 150, 175, 200, 250, 300, 400, 500)
     seconds = 5.0 if quick else 15.0
     best = None
     for rate in rates:

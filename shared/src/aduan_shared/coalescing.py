@@ -21,6 +21,12 @@ keeps the meaning of `update_one`/`find_one`; only the round trips are shared.
 Calls queued in one turn come from different callers: a caller's own calls are awaited one after
 the other, so they keep their order (one report's writes apply in the order its handler made
 them). Outside a batch, a call is usually alone in its turn, and sent as itself.
+
+**Group commit.** HTTP requests seldom share a turn, so under load each would still make its own
+round trip. A coalescer therefore has at most `in_flight` sends out at once (default 1): calls
+made while that many are out wait, and go together as one send when one returns. An idle
+service sends a call at once, as before; a busy one sends fewer, larger bulks, each caller
+waiting at most for the send already out.
 """
 
 from __future__ import annotations
@@ -49,29 +55,44 @@ class _Turn:
 
 
 class _Coalescer:
-    """Queues calls; at the end of the turn in which the first was queued, sends them all."""
+    """Queues calls; at the end of the turn in which the first was queued, sends them all, or,
+    with `in_flight` sends already out, when the first of those returns."""
 
-    def __init__(self) -> None:
-        self._turn: _Turn | None = None
+    def __init__(self, in_flight: int = 1) -> None:
+        if in_flight < 1:
+            raise ValueError("in_flight must be at least 1")
+        self.in_flight = in_flight
+        self._turn: _Turn | None = None  # the calls not sent yet
+        self._dispatch_due = False  # a _dispatch is scheduled on the loop
         self._sending: set[asyncio.Task[None]] = set()
 
     async def _queue(self, item: Any) -> Any:
         loop = asyncio.get_running_loop()
         if self._turn is None:
             self._turn = _Turn()
-            loop.call_soon(self._dispatch)  # after every task already ready has had its step
+            if len(self._sending) < self.in_flight and not self._dispatch_due:
+                self._dispatch_due = True  # after every task already ready has had its step
+                loop.call_soon(self._dispatch)
+            # else: the send that returns first dispatches them (_sent)
         future: asyncio.Future[Any] = loop.create_future()
         self._turn.items.append(item)
         self._turn.waiting.append(future)
         return await future
 
     def _dispatch(self) -> None:
+        self._dispatch_due = False
         turn, self._turn = self._turn, None
         if turn is None:
             return
         task = asyncio.create_task(self._answer(turn))
         self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if self._turn is not None and not self._dispatch_due:  # calls that waited for it
+            self._dispatch_due = True
+            asyncio.get_running_loop().call_soon(self._dispatch)
 
     async def _answer(self, turn: _Turn) -> None:
         try:
@@ -117,8 +138,8 @@ class _Write:
 class Writes(_Coalescer):
     """One collection's writes, coalesced into unordered bulk writes."""
 
-    def __init__(self, collection: AsyncCollection[Any]) -> None:
-        super().__init__()
+    def __init__(self, collection: AsyncCollection[Any], in_flight: int = 1) -> None:
+        super().__init__(in_flight)
         self.collection = collection
 
     async def update_one(
@@ -178,9 +199,12 @@ class Reads(_Coalescer):
     """One collection's reads by `_id`, coalesced into `$in` queries."""
 
     def __init__(
-        self, collection: AsyncCollection[Any], projection: Mapping[str, Any] | None = None
+        self,
+        collection: AsyncCollection[Any],
+        projection: Mapping[str, Any] | None = None,
+        in_flight: int = 1,
     ) -> None:
-        super().__init__()
+        super().__init__(in_flight)
         self.collection = collection
         self.projection = dict(projection) if projection is not None else None
 
