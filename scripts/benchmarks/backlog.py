@@ -68,14 +68,13 @@ async def db_ops(client: AsyncMongoClient[dict[str, Any]]) -> dict[str, int]:
 
 
 async def db_top(client: AsyncMongoClient[dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """Operations and server time (µs) per database since the server started (`top`)."""
+    """Commands and server time (µs) per collection (`database.collection`) since the server
+    started (`top`: a bulk write is one command, whatever its statements)."""
     totals = (await client.admin.command("top")).get("totals", {})
-    per_db: dict[str, tuple[int, int]] = {}
+    per_collection: dict[str, tuple[int, int]] = {}
     for name, figures in totals.items():
         if not isinstance(figures, dict) or "." not in name:
             continue
-        database = name.split(".", 1)[0]
-        count, micros = per_db.get(database, (0, 0))
         total = figures.get("total", {})
-        per_db[database] = (count + int(total.get("count", 0)), micros + int(total.get("time", 0)))
-    return per_db
+        per_collection[name] = (int(total.get("count", 0)), int(total.get("time", 0)))
+    return per_collection

@@ -51,7 +51,7 @@ class Phase:
     wall_s: float = 0.0  # first request → every case found and every consumer caught up
     settled_s: float | None = None  # last 202 → every consumer group caught up
     db_ops: dict[str, int] = field(default_factory=dict)  # database operations in the phase
-    db_top: dict[str, tuple[int, int]] = field(default_factory=dict)  # per database: ops, µs
+    db_top: dict[str, tuple[int, int]] = field(default_factory=dict)  # per collection: ops, µs
 
     @property
     def accepted(self) -> list[Sent]:
@@ -278,13 +278,34 @@ def print_database_clients(phases: list[Phase], databases: dict[str, str]) -> No
     for service, database in databases.items():
         cells: list[float | str | None] = [service]
         for p in phases:
-            n, micros = p.db_top.get(database, (0, 0))
+            mine = [v for k, v in p.db_top.items() if k.split(".", 1)[0] == database]
+            n, micros = sum(c for c, _ in mine), sum(us for _, us in mine)
             per = len(p.accepted) or 1
             cells.append(f"{n / per:.1f} / {micros / per / 1000:.2f}")
         rows.append(cells)
     table(
         "(e) the database's clients: operations / server ms per report, by service (`top`)",
         ["service", *[p.name for p in phases]],
+        rows,
+    )
+
+
+def print_collections(phases: list[Phase], shown: int = 12) -> None:
+    """Where the database's time goes at 100/s (else the last phase): its busiest collections,
+    by server time per report (`top`)."""
+    at = next((p for p in phases if p.name == "100/s"), phases[-1])
+    per = len(at.accepted) or 1
+    spent = sum(us for _, us in at.db_top.values()) or 1
+    busiest = sorted(at.db_top.items(), key=lambda item: -item[1][1])[:shown]
+    rows: list[list[float | str | None]] = [
+        [name, n / per, micros / per / 1000, f"{micros / spent * 100:.0f}%"]
+        for name, (n, micros) in busiest
+        if n
+    ]
+    table(
+        f"(f) the database's busiest collections in '{at.name}': commands and server ms per "
+        "report, share of the server time (`top`; a bulk write is one command)",
+        ["collection", "commands/report", "server ms/report", "share"],
         rows,
     )
 
@@ -389,6 +410,7 @@ async def measure(stack: Stack, quick: bool, label: str, full: bool, providers: 
     print_resources(bench.phases, pids, bench.idle_pct)
     print_database(bench.phases, f"db ({stack.mongo.server_kind})")
     print_database_clients(bench.phases, stack.databases)
+    print_collections(bench.phases)
     print_metrics(bench.phases)
     note(
         f"\nmaximum sustained rate ({label}): "
