@@ -12,7 +12,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from aduan_devstack.infra import Kafka, Mongo, ensure_topics, free_port
+from aduan_devstack.infra import Kafka, Mongo, ensure_topics, free_port, free_ports
 from aduan_devstack.services import (
     SERVICES,
     ServiceProcess,
@@ -72,8 +72,9 @@ def running_stack(
     run_dir = Path(tempfile.mkdtemp(prefix="aduan-bench-e2e-"))
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, run_dir, True)
-        kafka = Kafka(run_dir, port=free_port(), controller_port=free_port())
-        mongo = Mongo(run_dir, port=free_port())
+        kafka_port, controller_port, mongo_port = free_ports(3)  # none bound yet: held apart
+        kafka = Kafka(run_dir, kafka_port, controller_port)
+        mongo = Mongo(run_dir, port=mongo_port)
         stack.callback(kafka.stop, 15)  # throw-away data: no need to wait long
         stack.callback(mongo.stop)
         status("e2e: starting Kafka and the database")

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from aduan_devstack.browser import CHROMIUM_ARGS, ensure_chromium
-from aduan_devstack.infra import InfraError, Kafka, Mongo, ensure_topics, free_port
+from aduan_devstack.infra import InfraError, Kafka, Mongo, ensure_topics, free_port, free_ports
 from aduan_devstack.services import (
     SERVICES,
     ServiceProcess,
@@ -156,7 +156,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         run_dir = tmp_path_factory.mktemp("infra")
         kafka = None
         if not env_kafka:
-            kafka = Kafka(run_dir, port=free_port(), controller_port=free_port())
+            kafka = Kafka(run_dir, *free_ports(2))
             stack.callback(kafka.stop)
             _start("Kafka broker", kafka.start)
         mongo_url, mongo = env_mongo, None

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aduan_devstack.infra import InfraError, Kafka, Mongo, free_port
+from aduan_devstack.infra import InfraError, Kafka, Mongo, free_ports
 from aduan_shared.auth import issue_dev_token
 from aduan_shared.events import ALL_TOPICS, NOTIFICATION_SENT, dlq_topic, report_id_for
 from aduan_simulator import Credentials, Shares, SimConfig, Simulator
@@ -99,8 +99,9 @@ def fault_platform(
 ) -> Iterator[Any]:
     """A broker, a database and the six services of this module's own."""
     run_dir = tmp_path_factory.mktemp("faults-infra")
-    kafka = Kafka(run_dir, port=free_port(), controller_port=free_port())
-    mongo = Mongo(run_dir, port=free_port())
+    kafka_port, controller_port, mongo_port = free_ports(3)  # none bound yet: held apart
+    kafka = Kafka(run_dir, kafka_port, controller_port)
+    mongo = Mongo(run_dir, port=mongo_port)
     try:
         try:
             kafka.start(120)

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from aduan_devstack.infra import InfraError, Kafka, free_port
+from aduan_devstack.infra import InfraError, Kafka, free_port, free_ports
 from aduan_devstack.kafka import ensure_topics_async
 from aduan_intake.adapters.store import MongoReportStore, MongoVault
 from aduan_intake.channel_adapters.email import parse_email
@@ -175,7 +175,7 @@ def isolated(servers: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     started the platform, its geo-router and disposition would route the reports published
     here and add status changes (and so messages) this module does not expect."""
     run_dir = tmp_path_factory.mktemp("notifier-kafka")
-    kafka = Kafka(run_dir, port=free_port(), controller_port=free_port())
+    kafka = Kafka(run_dir, *free_ports(2))
     try:
         kafka.start(120)
     except InfraError as exc:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from aduan_devstack.infra import InfraError, Kafka, ensure_topics, free_port
+from aduan_devstack.infra import InfraError, Kafka, ensure_topics, free_ports
 from aduan_devstack.services import SERVICES, ServiceProcess, service_env, wait_all_ready
 from aduan_shared.events import ALL_DLQ_TOPICS, ALL_TOPICS
 
@@ -31,22 +31,23 @@ SURVIVE_S = 8
 @pytest.fixture
 def late_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kafka]:
     """A Kafka on free ports, not started: the test starts it; stopped on the way out."""
-    kafka = Kafka(
-        tmp_path_factory.mktemp("late-kafka"), port=free_port(), controller_port=free_port()
-    )
+    kafka = Kafka(tmp_path_factory.mktemp("late-kafka"), *free_ports(2))
     try:
         yield kafka
     finally:
         kafka.stop()
 
 
-def geo_router(run_dir: Path, kafka_bootstrap: str, mongo_url: str) -> ServiceProcess:
+def geo_router(
+    run_dir: Path, kafka_bootstrap: str, mongo_url: str, avoid: tuple[int, ...] = ()
+) -> ServiceProcess:
     spec = next(s for s in SERVICES if s.name == "geo-router")
+    port = free_ports(1, avoid=avoid)[0]  # not the late broker's ports, unbound until it starts
     env = service_env(REPO, kafka_bootstrap, mongo_url) | {
         "ADUAN_CITY_DIR": str(JAKARTA_CONFIG),
         "ADUAN_BOUNDARIES_DIR": str(JAKARTA),
         "LOG_FORMAT": "json",
-        spec.port_var: str(free_port()),
+        spec.port_var: str(port),
         f"{spec.env_prefix}MONGODB_DATABASE": f"it_{uuid.uuid4().hex[:8]}_{spec.module}",
     }
     return ServiceProcess(run_dir, spec, env, REPO)
@@ -75,7 +76,10 @@ def test_a_service_started_before_kafka_waits_for_it_and_gets_ready(
     servers: Any, late_kafka: Kafka, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     service = geo_router(
-        tmp_path_factory.mktemp("early-service"), late_kafka.bootstrap, servers.mongo_url
+        tmp_path_factory.mktemp("early-service"),
+        late_kafka.bootstrap,
+        servers.mongo_url,
+        avoid=(late_kafka.port, late_kafka.controller_port),
     )
     try:
         service.spawn()

@@ -45,7 +45,7 @@ def fake_repo(tmp_path: Path) -> Path:
 
 
 def _env(fake_repo: Path, ports: list[int]) -> dict[str, str]:
-    from aduan_devstack.procfs import free_port
+    from aduan_devstack.procfs import free_ports
 
     env = {k: v for k, v in os.environ.items() if k != "ADUAN_RUN_DIR"}
     env.update(
@@ -57,8 +57,9 @@ def _env(fake_repo: Path, ports: list[int]) -> dict[str, str]:
         ADUAN_KAFKA_HEAP="384m",
         STUB_SHELL="shell",
     )
-    for spec in SERVICES:
-        env[spec.port_var] = str(free_port())
+    services = free_ports(len(SERVICES), avoid=ports)  # the servers' ports are not bound yet
+    for spec, port in zip(SERVICES, services, strict=True):
+        env[spec.port_var] = str(port)
     return env
 
 

@@ -9,7 +9,7 @@ from aduan_devstack.kafka import Kafka, ensure_topics, ensure_topics_async
 from aduan_devstack.kafka_setup import KAFKA_VERSION, ensure_kafka_libs, java_binary
 from aduan_devstack.mongo import Mongo
 from aduan_devstack.process import InfraError, ManagedProcess
-from aduan_devstack.procfs import free_port
+from aduan_devstack.procfs import free_port, free_ports
 from aduan_devstack.prometheus import Prometheus, ensure_prometheus
 from aduan_devstack.secantus import (
     KIND_PY,
@@ -30,6 +30,7 @@ __all__ = [
     "ensure_topics",
     "ensure_topics_async",
     "free_port",
+    "free_ports",
     "infra_from_env",
     "setup_all",
 ]

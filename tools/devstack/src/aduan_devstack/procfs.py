@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
+from collections.abc import Iterable
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -79,6 +80,23 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_ports(n: int, avoid: Iterable[int] = ()) -> list[int]:
+    """`n` distinct TCP ports on 127.0.0.1, free right now and not in `avoid`.
+
+    Ports chosen one `free_port()` at a time for servers not started yet can repeat (each is
+    released before the next is asked for); these are held open together while chosen."""
+    avoided = set(avoid)
+    with contextlib.ExitStack() as held:
+        ports: list[int] = []
+        while len(ports) < n:
+            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+            if port not in avoided:
+                ports.append(port)
+        return ports
 
 
 def _listening_inodes(port: int) -> set[str]:
