@@ -89,10 +89,11 @@ def running_stack(
         session = uuid.uuid4().hex[:8]
         procs: dict[str, ServiceProcess] = {}
         databases: dict[str, str] = {}
+        ports = iter(free_ports(len(SERVICES)))  # none bound until the services start
         for spec in SERVICES:
             if spec.name not in services:
                 continue
-            port, database = free_port(), f"bench_{session}_{spec.module}"
+            port, database = next(ports), f"bench_{session}_{spec.module}"
             env = base | {
                 f"{_prefix(spec.name)}HTTP_PORT": str(port),
                 f"{_prefix(spec.name)}MONGODB_DATABASE": database,

@@ -215,13 +215,14 @@ def _platform(
     procs: dict[str, ServiceProcess] = {}
     urls: dict[str, str] = {}
     databases = {spec.name: f"it_{session}_{spec.module}" for spec in SERVICES}
+    ports = iter(free_ports(len(SERVICES) + 1))  # none bound until the services start
     for spec in SERVICES:
         env = base | {
-            spec.port_var: str(free_port()),
+            spec.port_var: str(next(ports)),
             f"{spec.env_prefix}MONGODB_DATABASE": databases[spec.name],
         }
         if spec.name == "intake":
-            smtp_port = free_port()
+            smtp_port = next(ports)
             env["INTAKE_SMTP_PORT"] = str(smtp_port)
         if spec.name == "notifier":  # the reporter vault lives in intake's database
             env["NOTIFIER_VAULT_DATABASE"] = f"it_{session}_aduan_intake"
