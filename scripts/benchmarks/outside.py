@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: The stand-ins take any rate, so the notifier is paced by its work, not by a provider's limit
-#: (the fault test does the same). It sends with its own defaults (8 at once, steps of 50), as a
-#: city runs it: at 100 reports a second it falls behind (deliveries wait seconds) and catches up
-#: afterwards; notifications are not on the report's path. (On httpx it ran at 32 and 200.)
+#: (the fault test does the same). It sends with its own defaults (32 at once, steps of 50), as
+#: a city runs it: at 100 reports a second it falls behind (deliveries wait seconds) and catches
+#: up afterwards; notifications are not on the report's path.
 RATE_LIMITS = dict.fromkeys(
     ("sms", "whatsapp", "x_dm", "meta", "email", "lapor", "jaki", "unit_webhook"), 500.0
 )

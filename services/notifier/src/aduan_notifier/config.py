@@ -77,7 +77,7 @@ class Settings(ServiceSettings):
     rate_burst: float = Field(default=5.0, ge=1)
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_batch: int = Field(default=50, ge=1)
-    dispatch_concurrency: int = Field(default=8, ge=1)
+    dispatch_concurrency: int = Field(default=32, ge=1)
     #: A claim still `sending` after this long is taken as lost in a crash (marked `unknown`).
     lost_after_s: float = Field(default=300.0, gt=0)
     #: How long a reply waits for `report.received` (the id to thread or address it by).

@@ -57,7 +57,7 @@ class Policy:
     rate_burst: float = 5.0
     interval_s: float = 1.0
     batch: int = 50
-    concurrency: int = 8
+    concurrency: int = 32
     #: A rate-limit wait up to this long is waited out in the dispatcher rather than written
     #: back as a postponement (a database write, and the delivery read again next step).
     hold_s: float = 0.5
